@@ -1,0 +1,39 @@
+# Two commands set everything up: `make run` starts the app, `make test` runs the tests.
+# Both create (or reuse) .venv from the pinned requirements.txt.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format data train evaluate benchmark
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -r requirements.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python app.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# MNIST from ../shared/mnist (or downloaded, if MNIST=) as Kaggle-format CSVs in data/.
+MNIST ?= ../shared/mnist
+data: $(STAMP)
+	$(BIN)/python -m deeplearning.data mnist $(if $(MNIST),--source $(MNIST)) --out data/
+
+train: $(STAMP)
+	$(BIN)/python -m deeplearning.train --data data/
+
+evaluate: $(STAMP)
+	$(BIN)/python -m deeplearning.evaluate --model model/mnist_cnn.keras --mnist $(MNIST)

@@ -1,0 +1,73 @@
+"""The CNN: two 5x5 conv blocks, two 3x3 conv blocks, a dense layer and a softmax."""
+
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from deeplearning.data import IMAGE_SIZE, NUM_CLASSES
+
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "mnist_cnn.keras"
+TRAIN_COMMAND = "python -m deeplearning.train --data data/"
+
+
+class ModelError(Exception):
+    """A model file that is missing or cannot be read; the message says what to do."""
+
+
+def build_model():
+    """The 5-layer CNN (887,530 parameters). Input: (N, 28, 28, 1) floats in [0, 1], ink bright."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Conv2D(32, 5, padding="same", activation="relu"),
+            layers.Conv2D(32, 5, padding="same", activation="relu"),
+            layers.MaxPool2D(2),
+            layers.Dropout(0.25),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPool2D(2),
+            layers.Dropout(0.25),
+            layers.Flatten(),
+            layers.Dense(256, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="mnist_cnn",
+    )
+
+
+def compile_model(model, steps_per_execution=1):
+    """Adam with its defaults, categorical cross-entropy, accuracy.
+
+    `steps_per_execution` runs several batches per call into TensorFlow; it changes nothing
+    the model computes, only how often Python is involved.
+    """
+    model.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def load_model(path=None):
+    """Load a saved `.keras` model with Keras's safe mode on; raise ModelError if that fails."""
+    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found; train one with: {TRAIN_COMMAND}")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a damaged file.
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelError(
+            f"{path}: not a readable Keras model ({reason}); train one with: {TRAIN_COMMAND}"
+        ) from None
+    if tuple(model.input_shape[1:]) != INPUT_SHAPE or model.output_shape[-1] != NUM_CLASSES:
+        raise ModelError(
+            f"{path}: model takes {model.input_shape} and gives {model.output_shape}, "
+            f"expected (None, 28, 28, 1) -> (None, 10)"
+        )
+    return model
