@@ -1,0 +1,62 @@
+"""The CNN's architecture and model loading."""
+
+import pytest
+from keras import layers
+
+from deeplearning.model import ModelError, build_model, load_model
+
+EXPECTED_LAYERS = [
+    (layers.Conv2D, 32, (5, 5)),
+    (layers.Conv2D, 32, (5, 5)),
+    (layers.MaxPooling2D, None, None),
+    (layers.Dropout, 0.25, None),
+    (layers.Conv2D, 64, (3, 3)),
+    (layers.Conv2D, 64, (3, 3)),
+    (layers.MaxPooling2D, None, None),
+    (layers.Dropout, 0.25, None),
+    (layers.Flatten, None, None),
+    (layers.Dense, 256, None),
+    (layers.Dropout, 0.5, None),
+    (layers.Dense, 10, None),
+]
+
+
+def test_architecture_matches_the_tutorial():
+    model = build_model()
+    assert model.count_params() == 887_530
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 10)
+    assert len(model.layers) == len(EXPECTED_LAYERS)
+    for layer, (kind, size, kernel) in zip(model.layers, EXPECTED_LAYERS, strict=True):
+        assert isinstance(layer, kind), layer
+        if kind is layers.Conv2D:
+            assert (layer.filters, layer.kernel_size, layer.padding) == (size, kernel, "same")
+            assert layer.activation.__name__ == "relu"
+        elif kind is layers.Dropout:
+            assert layer.rate == size
+        elif kind is layers.Dense:
+            assert layer.units == size
+        elif kind is layers.MaxPooling2D:
+            assert layer.pool_size == (2, 2)
+    assert model.layers[-1].activation.__name__ == "softmax"
+
+
+def test_missing_model_names_file_and_command(tmp_path):
+    path = tmp_path / "absent.keras"
+    with pytest.raises(ModelError) as caught:
+        load_model(path)
+    assert str(path) in str(caught.value)
+    assert "python -m deeplearning.train" in str(caught.value)
+
+
+def test_damaged_model_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.keras"
+    path.write_bytes(b"not a zip file at all")
+    with pytest.raises(ModelError, match="not a readable Keras model"):
+        load_model(path)
+
+
+def test_saved_model_loads_back(tmp_path):
+    path = tmp_path / "m.keras"
+    build_model().save(path)
+    assert load_model(path).count_params() == 887_530
