@@ -57,6 +57,27 @@ def make_augmenter():
     )
 
 
+class AugmentedBatches(keras.utils.PyDataset):
+    """ImageDataGenerator's batches, prepared by `workers` threads ahead of the model.
+
+    The augmentation is exactly the generator's; the threads only let the next batches be
+    made while the model trains on the current one.
+    """
+
+    def __init__(self, x, y, batch_size=BATCH_SIZE, workers=1):
+        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=64)
+        self.batches = make_augmenter().flow(x, y, batch_size=batch_size)
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        return self.batches[index]
+
+    def on_epoch_end(self):
+        self.batches.on_epoch_end()  # reshuffle, as the generator does
+
+
 def make_callbacks():
     """Halve the learning rate when validation loss stalls; stop (best weights kept) later."""
     return [

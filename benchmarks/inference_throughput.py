@@ -1,0 +1,78 @@
+"""Predicting a Kaggle-sized test set (28,000 images): images per second against the matmul peak.
+
+    .venv/bin/python benchmarks/inference_throughput.py [--model model/mnist_cnn.keras]
+
+The seed predicted with `model.predict` at its default batch of 32; the project calls the model
+through one compiled function on large batches.
+"""
+
+import argparse
+import time
+
+import common
+import numpy as np
+import tensorflow as tf
+
+from deeplearning.data import to_model_input
+from deeplearning.model import DEFAULT_MODEL_PATH, load_model
+
+KAGGLE_TEST_IMAGES = 28_000
+
+
+def compiled_predictor(model, batch_size):
+    """The model as one traced function over fixed-size batches (the last one padded)."""
+    call = tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec([batch_size, 28, 28, 1], tf.float32)],
+    )
+
+    def predict(x):
+        padded = np.concatenate([x, np.zeros((-len(x) % batch_size, 28, 28, 1), x.dtype)])
+        out = [call(padded[i : i + batch_size]).numpy() for i in range(0, len(padded), batch_size)]
+        return np.concatenate(out)[: len(x)]
+
+    return predict
+
+
+def images_per_second(predict, x):
+    predict(x[:2000])  # warm up: trace and allocate
+    start = time.perf_counter()
+    labels = predict(x).argmax(1)
+    return len(x) / (time.perf_counter() - start), labels
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL_PATH, help="the .keras model to time")
+    parser.add_argument("--count", type=int, default=KAGGLE_TEST_IMAGES, help="images to predict")
+    parser.add_argument("--dry-run", action="store_true", help="2,000 images, to check it runs")
+    args = parser.parse_args(argv)
+    count = 2000 if args.dry_run else args.count
+
+    model = load_model(args.model)
+    images, _ = common.real_digits(5000)
+    x = to_model_input(np.resize(images, (count, 28, 28)))  # real digits, repeated to size
+    flops = common.forward_flops(model)
+    peak = common.matmul_peak_gflops()
+    variants = [
+        ("seed: model.predict, batch 32", lambda v: model.predict(v, verbose=0)),
+        ("model.predict, batch 1000", lambda v: model.predict(v, batch_size=1000, verbose=0)),
+        ("project: compiled function, batch 1000", compiled_predictor(model, 1000)),
+    ]
+    rows, answers = [], []
+    for name, predict in variants:
+        rate, labels = images_per_second(predict, x)
+        answers.append(labels)
+        rows.append([name, f"{rate:.0f}", f"{rate * flops / 1e9:.0f}", rate * flops / 1e9])
+    peak = max(peak, common.matmul_peak_gflops())
+    for row in rows:
+        row[3] = f"{row[3] / peak:.0%}"
+    assert all((a == answers[0]).all() for a in answers), "the variants disagree"
+    print(f"machine: {common.machine_line()}")
+    print(f"model: {flops / 1e6:.1f} MFLOP per image; float32 matmul peak {peak:.0f} GFLOP/s")
+    print(f"{count} images per variant (all variants give the same labels)\n")
+    common.print_table(["variant", "images/s", "GFLOP/s", "of matmul peak"], rows)
+
+
+if __name__ == "__main__":
+    main()

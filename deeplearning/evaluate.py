@@ -1,0 +1,240 @@
+"""Measure a trained model on MNIST's 10,000 test images, or score a Kaggle submission.
+
+Command line:
+
+    python -m deeplearning.evaluate --model model/mnist_cnn.keras --mnist ../shared/mnist
+    python -m deeplearning.evaluate --submission data/submission.csv --labels data/test_labels.csv
+
+Both print the accuracy, the accuracy for each digit and the confusion matrix; the last line
+printed is one JSON object, e.g. {"accuracy": 0.9962, "count": 10000, "errors": 38, ...}.
+With a model, the most confident errors are drawn into a PNG grid (`--errors`) and, when
+asked, the confusion matrix too (`--confusion`). Existing PNGs are kept unless `--force`.
+"""
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn import metrics
+
+from deeplearning import plots
+from deeplearning.atomic import OverwriteError, refuse_overwrite
+from deeplearning.data import (
+    IMAGE_SIZE,
+    NUM_CLASSES,
+    DataError,
+    load_mnist,
+    to_model_input,
+)
+from deeplearning.model import DEFAULT_MODEL_PATH, ModelError, load_model
+from deeplearning.submission import read_submission
+
+PREDICT_BATCH = 1000
+DEFAULT_MNIST = Path("../shared/mnist")
+DEFAULT_LABELS = Path("data/test_labels.csv")
+ERROR_GRID_COUNT = 24
+ERROR_GRID_COLUMNS = 8
+DIGITS = range(NUM_CLASSES)
+
+
+@dataclass
+class Report:
+    """True labels against predictions (and the probabilities behind them, when known)."""
+
+    labels: np.ndarray
+    predictions: np.ndarray
+    probabilities: np.ndarray | None = None
+
+    @property
+    def count(self):
+        return len(self.labels)
+
+    @property
+    def errors(self):
+        return int(np.sum(self.predictions != self.labels))
+
+    @property
+    def accuracy(self):
+        return float(np.mean(self.predictions == self.labels)) if self.count else 0.0
+
+    @property
+    def per_class(self):
+        """Accuracy among the images of each digit (None for a digit with no images)."""
+        result = {}
+        for digit in DIGITS:
+            mask = self.labels == digit
+            hits = self.predictions[mask] == digit
+            result[str(digit)] = float(np.mean(hits)) if mask.any() else None
+        return result
+
+    @property
+    def confusion(self):
+        return metrics.confusion_matrix(self.labels, self.predictions, labels=list(DIGITS))
+
+    def summary(self):
+        """The numbers for the JSON line, rounded to what is meaningful."""
+        per_class = {d: None if a is None else round(a, 5) for d, a in self.per_class.items()}
+        return {
+            "accuracy": round(self.accuracy, 5),
+            "count": self.count,
+            "errors": self.errors,
+            "per_class": per_class,
+        }
+
+
+def _as_model_input(images):
+    """uint8 (N, 28, 28) images or model-ready floats (N, 28, 28, 1) -> model input."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1:] == (IMAGE_SIZE, IMAGE_SIZE, 1):
+        images = images[..., 0]
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise DataError(f"images have shape {images.shape}, expected (N, 28, 28) or (N, 28, 28, 1)")
+    if images.dtype == np.uint8:
+        return to_model_input(images)
+    return images.astype(np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def _as_labels(labels, count):
+    """Integer labels from integers or one-hot rows, checked against the number of images."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == NUM_CLASSES:
+        labels = labels.argmax(axis=1)
+    if labels.ndim != 1 or len(labels) != count:
+        raise DataError(f"labels have shape {labels.shape}, expected ({count},) or ({count}, 10)")
+    return labels.astype(np.int64)
+
+
+def predict_probabilities(model, images, batch_size=PREDICT_BATCH):
+    """Class probabilities (N, 10), computed a batch at a time in inference mode."""
+    x = _as_model_input(images)
+    batches = [
+        np.asarray(model(x[start : start + batch_size], training=False))
+        for start in range(0, len(x), batch_size)
+    ]
+    probabilities = np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
+    if probabilities.shape != (len(x), NUM_CLASSES):
+        raise ModelError(
+            f"model gave outputs of shape {probabilities.shape}, expected ({len(x)}, 10)"
+        )
+    return probabilities
+
+
+def accuracy_report(model, images, labels, batch_size=PREDICT_BATCH):
+    """Predict `images` and compare with `labels` (integers or one-hot): a Report."""
+    probabilities = predict_probabilities(model, images, batch_size)
+    labels = _as_labels(labels, len(probabilities))
+    return Report(labels, probabilities.argmax(axis=1), probabilities)
+
+
+def score_submission(submission_path, labels_path):
+    """Score a Kaggle submission against held-out `ImageId,Label` labels: a Report.
+
+    The labels file says how many rows to expect; read_submission rejects missing or
+    duplicate ImageIds and labels outside 0..9, naming the file and line.
+    """
+    truth = read_submission(labels_path)
+    predictions = read_submission(submission_path, expected_count=len(truth))
+    return Report(truth.astype(np.int64), predictions.astype(np.int64))
+
+
+def format_confusion(confusion):
+    """The confusion matrix as aligned text: rows are true digits, columns predictions."""
+    width = max(5, len(str(confusion.max())) + 1)
+    header = "true\\pred" + "".join(f"{d:>{width}}" for d in DIGITS)
+    rows = [f"{t:>9}" + "".join(f"{n:>{width}}" for n in row) for t, row in enumerate(confusion)]
+    return "\n".join([header, *rows])
+
+
+def format_report(report, name):
+    """Accuracy, accuracy per digit and the confusion matrix, as lines of text."""
+    lines = [f"{name}: accuracy {report.accuracy:.4f} ({report.errors} errors in {report.count})"]
+    lines.append("accuracy per digit:")
+    for digit, accuracy in report.per_class.items():
+        shown = "no images" if accuracy is None else f"{accuracy:.4f}"
+        lines.append(f"  {digit}: {shown}")
+    lines.append("confusion matrix:")
+    lines.append(format_confusion(report.confusion))
+    return "\n".join(lines)
+
+
+def evaluate_model(model_path, mnist_dir):
+    """Load a model and MNIST's test images and measure one on the other: (report, images)."""
+    model = load_model(model_path)
+    _, (test_images, test_labels) = load_mnist(mnist_dir)
+    return accuracy_report(model, test_images, test_labels), test_images
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m deeplearning.evaluate",
+        description="Measure a model on MNIST's test images, or score a Kaggle submission.",
+    )
+    parser.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL_PATH, help="the .keras model to measure"
+    )
+    parser.add_argument(
+        "--mnist",
+        type=Path,
+        default=DEFAULT_MNIST,
+        help=f"folder with the MNIST IDX files (default: {DEFAULT_MNIST})",
+    )
+    parser.add_argument(
+        "--errors",
+        type=Path,
+        help="draw the most confident errors into this PNG",
+    )
+    parser.add_argument("--confusion", type=Path, help="also draw the confusion matrix to this PNG")
+    parser.add_argument("--force", action="store_true", help="overwrite existing PNG files")
+    parser.add_argument(
+        "--submission", type=Path, help="score this Kaggle submission instead of a model"
+    )
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=DEFAULT_LABELS,
+        help=f"held-out ImageId,Label file for --submission (default: {DEFAULT_LABELS})",
+    )
+    return parser.parse_args(argv)
+
+
+def run(args):
+    """Do what the arguments ask; print the report and return its summary."""
+    if args.submission:
+        refuse_overwrite([args.confusion] if args.confusion else [], args.force)
+        report = score_submission(args.submission, args.labels)
+        print(format_report(report, str(args.submission)))
+    else:
+        # Refuse before the slow part, not after it.
+        refuse_overwrite([p for p in (args.errors, args.confusion) if p], args.force)
+        report, images = evaluate_model(args.model, args.mnist)
+        print(format_report(report, str(args.model)))
+        if args.errors:
+            errors = plots.confident_errors(
+                images, report.labels, report.probabilities, ERROR_GRID_COUNT, ERROR_GRID_COLUMNS
+            )
+            print(f"wrote {plots.save_figure(errors, args.errors)}")
+    if args.confusion:
+        figure = plots.confusion_matrix(report.labels, report.predictions)
+        print(f"wrote {plots.save_figure(figure, args.confusion)}")
+    return report.summary()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        summary = run(args)
+    except (DataError, ModelError, OverwriteError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # e.g. an unreadable file or a PNG folder we may not write to
+        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
