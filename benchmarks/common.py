@@ -21,7 +21,7 @@ MATMUL_SIZE = 2048
 
 
 def matmul_peak_gflops(size=MATMUL_SIZE, repeats=20):
-    """The machine's float32 matrix-multiply rate in GFLOP/s: the best of `repeats` tf.matmul calls."""
+    """The machine's float32 matrix-multiply rate in GFLOP/s: the best of `repeats` calls."""
     a = tf.random.uniform((size, size))
     b = tf.random.uniform((size, size))
     multiply = tf.function(lambda: tf.matmul(a, b))

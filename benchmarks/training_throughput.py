@@ -1,4 +1,4 @@
-"""Training throughput of the tutorial's recipe (batch 32, ImageDataGenerator) against the matmul peak.
+"""Training throughput of the tutorial's recipe (batch 32, augmentation) against the matmul peak.
 
     .venv/bin/python benchmarks/training_throughput.py [--steps 320]
 
@@ -48,7 +48,11 @@ def main(argv=None):
     flops = common.training_flops(build_model())
     peak = common.matmul_peak_gflops()
     variants = [
-        ("seed: ImageDataGenerator.flow, 1 step per call", make_augmenter().flow(x, y, BATCH_SIZE), 1),
+        (
+            "seed: ImageDataGenerator.flow, 1 step per call",
+            make_augmenter().flow(x, y, BATCH_SIZE),
+            1,
+        ),
         ("ImageDataGenerator.flow, 32 steps per call", make_augmenter().flow(x, y, BATCH_SIZE), 32),
         ("project: 2 augmenting threads, 32 steps per call", AugmentedBatches(x, y, workers=2), 32),
         ("ceiling: no augmentation, 32 steps per call", plain_batches(x, y), 32),
@@ -62,7 +66,9 @@ def main(argv=None):
     for row in rows:
         row[3] = f"{float(row[2]) / peak:.0%}"
     print(f"machine: {common.machine_line()}")
-    print(f"model: {flops / 1e6:.1f} MFLOP per training image; float32 matmul peak {peak:.0f} GFLOP/s")
+    print(
+        f"model: {flops / 1e6:.1f} MFLOP per training image; float32 matmul peak {peak:.0f} GFLOP/s"
+    )
     print(f"{steps} timed batches of {BATCH_SIZE} per variant\n")
     common.print_table(["variant", "images/s", "GFLOP/s", "of matmul peak"], rows)
 

@@ -94,7 +94,9 @@ def read_csv_checked(path, columns, limits):
     for number in line_numbers:
         count = lines[number - 1].count(",") + 1
         if count != len(columns):
-            raise DataError(f"{path}: line {number}: expected {len(columns)} columns, found {count}")
+            raise DataError(
+                f"{path}: line {number}: expected {len(columns)} columns, found {count}"
+            )
 
     # The fast path: pandas parses every column as integers. Only when it cannot are the
     # offending columns read again as text to find the first bad cell.
@@ -212,9 +214,7 @@ def load_mnist(source):
         if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
             raise DataError(f"{source}: {split} images have shape {images.shape}, not (N, 28, 28)")
         if labels.ndim != 1 or len(labels) != len(images):
-            raise DataError(
-                f"{source}: {len(images)} {split} images but {labels.shape} labels"
-            )
+            raise DataError(f"{source}: {len(images)} {split} images but {labels.shape} labels")
         if labels.max(initial=0) >= NUM_CLASSES:
             raise DataError(f"{source}: {split} labels hold {labels.max()}, labels must be 0..9")
     return (
@@ -252,10 +252,16 @@ def parse_args(argv):
     )
     commands = parser.add_subparsers(dest="command", required=True)
     mnist = commands.add_parser("mnist", help="build Kaggle-format CSVs from the MNIST IDX files")
-    mnist.add_argument("--source", type=Path, help="folder with the four IDX files (default: download)")
-    mnist.add_argument("--out", type=Path, default=Path("data"), help="output folder (default: data)")
+    mnist.add_argument(
+        "--source", type=Path, help="folder with the four IDX files (default: download)"
+    )
+    mnist.add_argument(
+        "--out", type=Path, default=Path("data"), help="output folder (default: data)"
+    )
     mnist.add_argument("--force", action="store_true", help="overwrite existing CSV files")
-    check = commands.add_parser("check", help="validate a train.csv or test.csv and print its shape")
+    check = commands.add_parser(
+        "check", help="validate a train.csv or test.csv and print its shape"
+    )
     check.add_argument("csv", type=Path, help="the CSV file to check")
     return parser.parse_args(argv)
 
@@ -271,7 +277,10 @@ def main(argv=None):
             header = _read_text(args.csv).splitlines()[0]
             if header.startswith("label"):
                 images, labels = load_train_csv(args.csv)
-                print(f"{args.csv}: {len(images)} labelled images, labels {np.bincount(labels).tolist()}")
+                print(
+                    f"{args.csv}: {len(images)} labelled images, "
+                    f"per digit {np.bincount(labels).tolist()}"
+                )
             else:
                 print(f"{args.csv}: {len(load_test_csv(args.csv))} unlabelled images")
     except (DataError, OverwriteError) as error:

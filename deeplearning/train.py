@@ -8,7 +8,7 @@ weights) when it stalls for 5.
 Command line:
 
     python -m deeplearning.train --data data/            # full run, saves model/mnist_cnn.keras
-    python -m deeplearning.train --data data/ --dry-run  # one quick epoch on a sample, saves nothing
+    python -m deeplearning.train --data data/ --dry-run  # one quick epoch, saves nothing
 """
 
 import argparse
@@ -166,7 +166,9 @@ def training_info(data, count, history, seconds, batch_size):
         "batch_size": batch_size,
         "epochs_run": len(val_acc),
         "best_epoch": int(np.argmin(val_loss)) + 1 if val_loss else None,
-        "validation_accuracy": round(float(val_acc[int(np.argmin(val_loss))]), 5) if val_acc else None,
+        "validation_accuracy": round(float(val_acc[int(np.argmin(val_loss))]), 5)
+        if val_acc
+        else None,
         "seconds": round(seconds, 1),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
         "versions": {
@@ -184,7 +186,9 @@ def parse_args(argv):
     )
     parser.add_argument("--data", type=Path, default=Path("data"), help="folder with train.csv")
     parser.add_argument("--epochs", type=int, default=MAX_EPOCHS, help="most epochs (default 100)")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="batch size (default 32)")
+    parser.add_argument(
+        "--batch-size", type=int, default=BATCH_SIZE, help="batch size (default 32)"
+    )
     parser.add_argument("--sample", type=int, help="train on only the first N images")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH, help="model file to write")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
@@ -192,7 +196,7 @@ def parse_args(argv):
     parser.add_argument(
         "--watch-test",
         action="store_true",
-        help="log accuracy on test.csv + test_labels.csv each epoch (needs --log; never steers training)",
+        help="log accuracy on test.csv + test_labels.csv each epoch (needs --log; never steers)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument(
@@ -224,13 +228,22 @@ def main(argv=None):
     if args.sample:
         images, labels = images[: args.sample], labels[: args.sample]
     keras.utils.set_random_seed(args.seed)
-    print(f"training on {len(images)} images from {args.data / 'train.csv'}, up to {args.epochs} epochs")
+    print(
+        f"training on {len(images)} images from {args.data / 'train.csv'}, "
+        f"up to {args.epochs} epochs"
+    )
     callbacks = [EpochLog(args.log, test)] if args.log else []
-    model, history, seconds = train(images, labels, args.epochs, args.batch_size, extra_callbacks=callbacks)
+    model, history, seconds = train(
+        images, labels, args.epochs, args.batch_size, extra_callbacks=callbacks
+    )
     info = training_info(args.data / "train.csv", len(images), history, seconds, args.batch_size)
-    info["command"] = "python -m deeplearning.train " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(f"trained {info['epochs_run']} epochs in {seconds:.0f} s; "
-          f"validation accuracy {info['validation_accuracy']}")
+    info["command"] = "python -m deeplearning.train " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    print(
+        f"trained {info['epochs_run']} epochs in {seconds:.0f} s; "
+        f"validation accuracy {info['validation_accuracy']}"
+    )
     if args.dry_run:
         print("dry run: nothing saved")
         return 0

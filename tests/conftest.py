@@ -28,7 +28,7 @@ def mnist_sample():
 
 @pytest.fixture(scope="session")
 def kaggle_dir(tmp_path_factory, mnist_sample):
-    """A data folder in Kaggle's layout: 4,000 labelled images, 1,000 test images and their labels."""
+    """A Kaggle-style data folder: 4,000 labelled images, 1,000 test images and their labels."""
     import pandas as pd
 
     images, labels = mnist_sample
