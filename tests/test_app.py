@@ -1,0 +1,424 @@
+"""The pygame app, headless: real pygame events in, printed JSON lines and drawn pixels out.
+
+Digits are drawn along pen strokes traced from real MNIST images (deeplearning.replay), the
+way a person would move the mouse. These tests need the shipped model, model/mnist_cnn.keras.
+"""
+
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pygame as pg
+import pytest
+
+import app
+from deeplearning import model as model_module
+from deeplearning.replay import place_strokes, render, strokes_to_mouse_path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_PER_FRAME = 3  # about what a hand gives at 60 frames a second
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    path = model_module.DEFAULT_MODEL_PATH
+    if not path.is_file():
+        pytest.skip(f"{path} is missing: train it with python -m deeplearning.train --data data/")
+    return path
+
+
+@pytest.fixture(scope="session")
+def recognizer(model_path):
+    from deeplearning.recognize import Recognizer
+
+    return Recognizer(model_path)
+
+
+@pytest.fixture(scope="session")
+def digit_strokes(mnist_sample, recognizer):
+    """strokes(label): an MNIST image of that digit traced into pen strokes (28x28 frame).
+
+    The first of a few candidates that the recognizer reads right when rendered: these
+    tests are about the app, not about the model's accuracy.
+    """
+    from deeplearning.replay import image_to_strokes
+
+    images, labels = mnist_sample
+    cache = {}
+
+    def strokes(label):
+        if label not in cache:
+            for index in np.flatnonzero(labels == label)[:20]:
+                traced = image_to_strokes(images[index])
+                canvas = render(place_strokes(traced, 300, 170, 170))
+                if app.reading(recognizer.recognize(canvas)) == str(label):
+                    cache[label] = traced
+                    break
+            else:
+                pytest.fail(f"no MNIST {label} among 20 is read right; is the model trained?")
+        return cache[label]
+
+    return strokes
+
+
+class Driver:
+    """Posts pygame events to a headless App and runs its frames."""
+
+    def __init__(self, application, screen, out):
+        self.app, self.screen, self.out = application, screen, out
+
+    def post(self, kind, **attributes):
+        pg.event.post(pg.event.Event(kind, **attributes))
+
+    def frame(self):
+        self.app.step(self.screen)
+
+    def settle(self):
+        """Run a frame, wait for every reading under way, then draw what came back."""
+        self.frame()
+        assert self.app.settle(timeout=30), "the reading did not finish"
+        self.frame()
+
+    def down(self, pos, button=1):
+        self.post(pg.MOUSEBUTTONDOWN, pos=pos, button=button)
+
+    def move(self, pos, buttons=(1, 0, 0)):
+        self.post(pg.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=buttons)
+
+    def up(self, pos, button=1):
+        self.post(pg.MOUSEBUTTONUP, pos=pos, button=button)
+
+    def key(self, key, mod=0):
+        self.post(pg.KEYDOWN, key=key, mod=mod, unicode="", scancode=0)
+
+    def stroke(self, path, finish=True):
+        """Button down at the first point, moves through the rest, button up at the last."""
+        self.down(path[0])
+        for index, pos in enumerate(path[1:], start=1):
+            self.move(pos)
+            if index % EVENTS_PER_FRAME == 0:
+                self.frame()
+        if finish:
+            self.up(path[-1])
+        self.frame()
+
+    def draw(self, strokes):
+        for path in strokes_to_mouse_path(strokes):
+            self.stroke(path)
+
+    def lines(self):
+        return [json.loads(line) for line in self.out.getvalue().splitlines()]
+
+    def canvas(self):
+        return app.canvas_array(self.app.canvas)
+
+    def pixel(self, pos):
+        return tuple(self.screen.get_at(pos))[:3]
+
+
+@pytest.fixture
+def screen():
+    pg.display.init()
+    pg.font.init()
+    yield pg.display.set_mode(app.WINDOW_SIZE)
+    pg.quit()
+
+
+@pytest.fixture
+def driver(recognizer, screen, tmp_path):
+    out = io.StringIO()
+    application = app.App(recognizer, jsonl=True, out=out, save_dir=tmp_path)
+    yield Driver(application, screen, out)
+    application.close()
+
+
+def preview_point(x, y):
+    """Where a canvas point appears on screen in the copy on the right half."""
+    x0, y0 = app.PREVIEW_POS
+    return (
+        app.CANVAS_SIZE + x0 + round(x * app.PREVIEW_SCALE),
+        y0 + round(y * app.PREVIEW_SCALE),
+    )
+
+
+def test_a_drawn_seven_is_read_boxed_and_shown(driver, digit_strokes):
+    strokes = place_strokes(digit_strokes(7), 300, 170, 170)
+    driver.draw(strokes)
+    driver.settle()
+
+    [line] = driver.lines()
+    assert line["event"] == "stroke" and line["text"] == "7"
+    [digit] = line["digits"]
+    assert digit["label"] == 7 and 0.5 < digit["confidence"] <= 1.0
+    # The box is the ink's: 300 px tall from y = 170, within a pixel or two.
+    x, y, w, h = digit["box"]
+    assert abs(y - 170) <= 2 and abs(h - 300) <= 3
+    assert 150 <= x and x + w <= 640
+
+    # The app's pen leaves the ink of replay's render of those strokes (whose cv2 lines come
+    # out a pixel or two wider than the 15 px pen).
+    canvas, expected = driver.canvas() == 0, render(strokes) == 0
+    assert (canvas & expected).sum() / canvas.sum() > 0.9
+    assert (canvas & expected).sum() / (canvas | expected).sum() > 0.75
+    for px, py in np.rint(np.concatenate(strokes)).astype(int):
+        assert driver.pixel((px, py)) == (0, 0, 0)
+
+    # Right half: a green box at the digit, the number, the 28x28 image the model saw.
+    left_edge = preview_point(x, y + h // 2)
+    assert driver.pixel(left_edge) == app.GREEN
+    assert driver.pixel(preview_point(x + w // 2, y + h + 40)) == app.WHITE
+    number = driver.screen.subsurface((640 + app.NUMBER_POS[0], app.NUMBER_POS[1], 300, 80))
+    assert (pg.surfarray.array_red(number) < 100).sum() > 500
+    tile = driver.screen.subsurface((640 + app.TILES_POS[0], app.TILES_POS[1], 56, 56))
+    assert (pg.surfarray.array_red(tile) > 128).sum() > 50
+
+
+def test_a_two_digit_number_is_read_left_to_right(driver, digit_strokes):
+    driver.draw(place_strokes(digit_strokes(4), 220, 60, 200))
+    driver.draw(place_strokes(digit_strokes(2), 220, 360, 200))
+    driver.settle()
+
+    lines = driver.lines()
+    assert {line["event"] for line in lines} == {"stroke"}
+    assert lines[-1]["text"] == "42"
+    boxes = [digit["box"] for digit in lines[-1]["digits"]]
+    assert boxes[0][0] + boxes[0][2] <= 360 <= boxes[1][0]
+    # Two green boxes on the right half, one per digit.
+    for x, y, _, h in boxes:
+        assert driver.pixel(preview_point(x, y + h // 2)) == app.GREEN
+
+
+def test_every_stroke_of_a_digit_is_reported(driver, digit_strokes):
+    strokes = place_strokes(digit_strokes(4), 300, 170, 170)
+    driver.draw(strokes)
+    driver.settle()
+    lines = driver.lines()
+    assert [line["event"] for line in lines] == ["stroke"] * len(strokes)
+    assert lines[-1]["text"] == "4"
+
+
+def test_the_reading_updates_while_the_button_is_down(driver, digit_strokes):
+    [path] = strokes_to_mouse_path(place_strokes(digit_strokes(1), 300, 300, 170))
+    driver.stroke(path[: len(path) // 2], finish=False)
+    time.sleep(app.LIVE_INTERVAL_MS / 1000 + 0.05)
+    driver.move(path[len(path) // 2])
+    driver.settle()
+    assert driver.app.stroke is not None  # still drawing
+    assert driver.app.digits, "nothing read while drawing"
+    assert driver.lines() == []  # only finished strokes are reported
+
+
+def test_undo_takes_back_the_last_stroke(driver, digit_strokes):
+    seven = place_strokes(digit_strokes(7), 250, 40, 200)
+    one = place_strokes(digit_strokes(1), 250, 400, 200)
+    driver.draw(seven)
+    driver.draw(one)
+    driver.settle()
+    assert driver.lines()[-1]["text"] == "71"
+
+    driver.key(pg.K_u)
+    driver.settle()
+    line = driver.lines()[-1]
+    assert line["event"] == "undo" and line["text"] == "7"
+    canvas = driver.canvas()
+    assert (canvas[:, 380:] == 255).all()  # the 1 is gone
+    assert (canvas[:, :380] == 0).sum() > 1000  # the 7 is still there
+
+    # Ctrl+Z undoes too; undoing past the first stroke leaves a blank canvas.
+    for _ in range(len(seven) + 1):
+        driver.key(pg.K_z, mod=pg.KMOD_LCTRL)
+    driver.settle()
+    events = [line["event"] for line in driver.lines()]
+    assert events[-len(seven) - 1 :] == ["undo"] * (len(seven) + 1)
+    assert driver.lines()[-1]["text"] == "" and driver.lines()[-1]["digits"] == []
+    assert (driver.canvas() == 255).all()
+
+
+def green_pixels(driver):
+    right = pg.surfarray.pixels3d(driver.screen)[640:]
+    green = (right[..., 0] == app.GREEN[0]) & (right[..., 1] == app.GREEN[1])
+    return int((green & (right[..., 2] == app.GREEN[2])).sum())
+
+
+@pytest.mark.parametrize("how", ["R", "right click"])
+def test_clear_wipes_canvas_and_reading(driver, digit_strokes, how):
+    driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+    driver.settle()
+    assert green_pixels(driver) > 0
+
+    if how == "R":
+        driver.key(pg.K_r)
+    else:
+        driver.down((320, 320), button=3)
+        driver.up((320, 320), button=3)
+    driver.settle()
+    line = driver.lines()[-1]
+    assert line == {"event": "clear", "text": "", "digits": []}
+    assert (driver.canvas() == 255).all()
+    assert green_pixels(driver) == 0
+    left = pg.surfarray.array_red(driver.screen.subsurface((0, 0, 640, 640)))
+    assert (left == 255).all()
+
+
+def test_clear_in_the_middle_of_a_stroke_ends_it(driver):
+    driver.down((100, 100))
+    driver.move((300, 300))
+    driver.frame()
+    driver.key(pg.K_r)
+    driver.move((500, 100))  # the button is still down: this must not draw
+    driver.up((500, 100))
+    driver.settle()
+    assert [line["event"] for line in driver.lines()] == ["clear"]
+    assert (driver.canvas() == 255).all()
+
+    # The next stroke draws as usual.
+    driver.stroke([(100, 500), (300, 500)])
+    driver.settle()
+    assert driver.lines()[-1]["event"] == "stroke"
+    assert driver.canvas()[500, 100:301].max() == 0
+
+
+def test_a_press_with_no_release_before_it_finishes_the_stroke(driver):
+    driver.down((100, 100))
+    driver.move((100, 300))
+    driver.down((300, 100))  # the release was lost, e.g. outside the window
+    driver.move((300, 300))
+    driver.up((300, 300))
+    driver.settle()
+    assert [line["event"] for line in driver.lines()] == ["stroke", "stroke"]
+    assert len(driver.app.strokes) == 2
+    driver.key(pg.K_u)
+    driver.settle()
+    canvas = driver.canvas()
+    assert canvas[200, 100] == 0 and canvas[200, 300] == 255
+
+
+def test_q_quits(driver):
+    driver.key(pg.K_q)
+    started = time.monotonic()
+    driver.app.run(driver.screen, max_frames=600)
+    assert not driver.app.running
+    assert time.monotonic() - started < 5
+
+
+def test_closing_the_window_mid_stroke_quits_and_still_reports_earlier_strokes(
+    driver, digit_strokes
+):
+    driver.draw(place_strokes(digit_strokes(1), 300, 300, 170))  # reported on the way out
+    driver.down((100, 100))
+    driver.move((200, 200))
+    driver.post(pg.QUIT)
+    driver.move((300, 300))
+    driver.app.run(driver.screen, max_frames=600)
+    assert not driver.app.running
+    assert [(line["event"], line["text"]) for line in driver.lines()] == [("stroke", "1")]
+
+
+def test_strokes_are_clipped_to_the_canvas(driver):
+    # Out through the divider into the right half, back in lower down, out of the top-left.
+    path = [(560, 200), (900, 200), (1200, 400), (560, 400), (-50, 100), (200, -80)]
+    driver.stroke(path)
+    driver.settle()
+    canvas = driver.canvas()
+    assert canvas[200, 560:640].max() == 0 and canvas[400, 560:640].max() == 0
+    # Clipped at the left edge (near y = 125 and 64) and at the top (near x = 89).
+    assert canvas[118:132, 0].max() == 0 and canvas[58:70, 0].max() == 0
+    assert canvas[0, 83:95].max() == 0
+    # The right half shows only the panel: no ink from the stroke over it.
+    right = pg.surfarray.array3d(driver.screen)[640 + app.DIVIDER_WIDTH :]
+    assert np.array_equal(right, pg.surfarray.array3d(driver.app.panel)[app.DIVIDER_WIDTH :])
+    assert driver.lines()[-1]["event"] == "stroke"
+
+    # A press on the right half starts no stroke.
+    driver.stroke([(900, 500), (1000, 500), (300, 500)])
+    driver.settle()
+    assert len(driver.lines()) == 1
+    assert canvas[500].min() == 255 and driver.canvas()[500].min() == 255
+
+
+def test_a_fast_move_leaves_a_continuous_line(driver):
+    driver.stroke([(40, 40), (600, 600), (40, 600)])  # two far-apart motion events
+    driver.settle()
+    canvas = driver.canvas()
+    for t in range(40, 601):
+        assert canvas[t, t] == 0, f"gap at ({t}, {t})"
+        assert canvas[600, t] == 0, f"gap at ({t}, 600)"
+    # The line is the pen's width: 7 px either side of the centre, measured across it.
+    for t in range(100, 540, 20):
+        across = [canvas[t - k, t + k] for k in range(-8, 9)]  # 1.41 px a step
+        assert across[4:13] == [0] * 9  # up to 5.7 px from the centre
+        assert across[:2] == [255] * 2 and across[-2:] == [255] * 2  # 9.9 px and beyond
+
+
+def test_s_saves_the_window_without_overwriting(driver, tmp_path, capsys):
+    driver.stroke([(100, 100), (500, 500)])
+    driver.settle()
+    # Files already there under this second's name and the next one's are left alone.
+    now = time.time()
+    taken = [app.free_save_path(tmp_path, now + k) for k in (0, 1)]
+    for path in taken:
+        path.write_bytes(b"keep")
+
+    driver.key(pg.K_s)
+    driver.frame()
+    saved = sorted(set(tmp_path.glob("drawing-*.png")) - set(taken))
+    assert len(saved) == 1 and saved[0].name.startswith("drawing-")
+    assert all(path.read_bytes() == b"keep" for path in taken)
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+    image = pg.image.load(str(saved[0]))
+    assert image.get_size() == app.WINDOW_SIZE
+    assert tuple(image.get_at((300, 300)))[:3] == (0, 0, 0)  # the canvas
+    assert tuple(image.get_at((640, 320)))[:3] == app.DIVIDER  # and the right half
+    # With --jsonl stdout holds only JSON; where it was saved goes to stderr.
+    assert f"saved: {saved[0]}" in capsys.readouterr().err
+    assert all(line["event"] == "stroke" for line in driver.lines())
+
+
+def test_free_save_path_adds_a_number_when_taken(tmp_path):
+    now = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1))
+    first = app.free_save_path(tmp_path, now)
+    assert first.name == "drawing-20240506-070809.png"
+    first.touch()
+    second = app.free_save_path(tmp_path, now)
+    assert second.name == "drawing-20240506-070809-1.png"
+
+
+def test_without_jsonl_the_reading_is_printed(recognizer, screen, digit_strokes):
+    out = io.StringIO()
+    application = app.App(recognizer, out=out)
+    driver = Driver(application, screen, out)
+    try:
+        driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+        driver.key(pg.K_r)
+        driver.settle()
+    finally:
+        application.close()
+    assert out.getvalue().splitlines() == ["read: 7", "cleared"]
+
+
+def run_app(*args):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize("problem", ["missing", "damaged"])
+def test_a_bad_model_file_is_one_clear_line_and_exit_1(tmp_path, problem):
+    path = tmp_path / "mnist_cnn.keras"
+    if problem == "damaged":
+        path.write_bytes(b"not a model")
+    result = run_app("--model", str(path), "--jsonl")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert str(path) in last and "train one with" in last
+    assert last.startswith(str(path))

@@ -1,0 +1,305 @@
+"""Replay: MNIST images -> pen strokes -> the app's canvas, the cases and the command."""
+
+import gzip
+import importlib.util
+import json
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from deeplearning import replay
+from deeplearning.model import DEFAULT_MODEL_PATH
+
+SAMPLE = 200  # images per geometry test: enough shapes, still quick
+
+
+def components(mask, connectivity):
+    return cv2.connectedComponents(mask.astype(np.uint8), connectivity=connectivity)[0] - 1
+
+
+def neighbour_count(mask):
+    padded = np.pad(mask, 1).astype(int)
+    h, w = mask.shape
+    return sum(padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in replay.RING)
+
+
+def ink_box(canvas):
+    """(x, y, w, h) of the ink on a canvas."""
+    ys, xs = np.nonzero(canvas < 128)
+    return xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+
+
+def distance_to_lines(strokes, shape, scale=1.0):
+    """Per pixel of `shape`, the distance (in stroke units) to the nearest stroke segment."""
+    lines = np.full(shape, 255, np.uint8)
+    for stroke in strokes:
+        points = np.rint(np.asarray(stroke) * scale).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(lines, [points], False, 0, 1)
+        cv2.circle(lines, tuple(int(v) for v in points[0, 0]), 0, 0, -1)
+    return cv2.distanceTransform((lines > 0).astype(np.uint8), cv2.DIST_L2, 5) / scale
+
+
+# --- thinning and tracing --------------------------------------------------------------------
+
+
+def test_skeleton_is_one_pixel_wide_with_the_digits_pieces_and_holes(mnist_sample):
+    images, _ = mnist_sample
+    for image in images[:SAMPLE]:
+        ink = replay.binarize(image)
+        skeleton = replay.skeletonize(ink)
+        assert skeleton.any() and not (skeleton & ~ink).any()
+        # Lines are 1 px wide: a filled 2x2 square only where lines cross (every pixel a junction).
+        square = skeleton[:-1, :-1] & skeleton[1:, :-1] & skeleton[:-1, 1:] & skeleton[1:, 1:]
+        corners = np.zeros_like(skeleton)
+        for dy in (0, 1):
+            for dx in (0, 1):
+                corners[dy : dy + square.shape[0], dx : dx + square.shape[1]] |= square
+        assert (neighbour_count(skeleton)[corners] >= 3).all()
+        assert components(skeleton, 8) == components(ink, 8)
+        assert components(~skeleton, 4) == components(~ink, 4)  # same loops, none added
+
+
+def test_skeleton_of_a_thick_ring_is_one_closed_line():
+    yy, xx = np.mgrid[:112, :112]
+    radius = np.hypot(yy - 56, xx - 50)
+    skeleton = replay.skeletonize((radius > 20) & (radius < 34))
+    assert (neighbour_count(skeleton)[skeleton] == 2).all()  # no ends, no junctions
+    assert components(skeleton, 8) == 1 and components(~skeleton, 4) == 2
+    assert np.abs(np.hypot(*(np.nonzero(skeleton) - np.array([[56], [50]]))) - 27).max() < 2
+
+
+def test_strokes_follow_the_digits_centre_line(mnist_sample):
+    images, labels = mnist_sample
+    size = replay.IMAGE_SIZE * replay.UPSCALE
+    counts, far = [], 0
+    for image in images[:SAMPLE]:
+        strokes = replay.image_to_strokes(image)
+        counts.append(len(strokes))
+        points = np.concatenate([np.asarray(s) for s in strokes])
+        assert points.min() >= 0 and points.max() <= replay.IMAGE_SIZE - 1
+        # Every point lies on the ink ...
+        ink = replay.binarize(image)
+        off_ink = cv2.distanceTransform((~ink).astype(np.uint8), cv2.DIST_L2, 5)
+        at = np.rint((points + 0.5) * replay.UPSCALE - 0.5).astype(int)
+        assert off_ink[at[:, 1], at[:, 0]].max() <= replay.UPSCALE / 2
+        # ... and the strokes reach the whole centre line, bar spurs and specks.
+        up = [(np.asarray(s) + 0.5) * replay.UPSCALE - 0.5 for s in strokes]
+        gap = distance_to_lines(up, (size, size)) / replay.UPSCALE
+        far += gap[replay.skeletonize(ink)].max() > replay.SPUR_LENGTH + 0.5
+    counts = np.array(counts)
+    assert far <= SAMPLE // 50
+    assert np.mean(counts <= 3) >= 0.97 and np.median(counts) <= 2  # as a person draws them
+    ones = labels[:SAMPLE] == 1
+    assert np.mean(counts[ones] == 1) >= 0.9
+
+
+def test_a_zero_is_one_closed_stroke():
+    image = np.zeros((28, 28), np.uint8)
+    cv2.ellipse(image, (14, 14), (6, 9), 0, 0, 360, 255, 3)
+    strokes = replay.image_to_strokes(image)
+    assert len(strokes) == 1
+    stroke = np.asarray(strokes[0])
+    assert np.hypot(*(stroke[0] - stroke[-1])) < 1.0
+    assert np.ptp(stroke[:, 1]) == pytest.approx(18, abs=2)
+
+
+# --- placing, drawing and the mouse ----------------------------------------------------------
+
+
+def test_render_draws_the_apps_round_pen():
+    dot = replay.render([[(100.0, 100.0)]])
+    assert ink_box(dot) == (93, 93, 15, 15)
+    assert abs((dot == 0).sum() - np.pi * 7**2) < 15
+    line = replay.render([[(100, 100), (200, 100)]], canvas_size=(300, 200))
+    assert line.shape == (200, 300) and ink_box(line) == (93, 93, 115, 15)
+    assert set(np.unique(line)) == {0, 255}
+
+
+def test_placed_digit_has_the_asked_height_and_ink_only_along_its_strokes(mnist_sample):
+    images, _ = mnist_sample
+    for image, height, x, y in [(images[0], 300, 100, 50), (images[1], 110, 400, 500)]:
+        strokes = replay.image_to_strokes(image)
+        placed = replay.place_strokes(strokes, height, x, y)
+        canvas = replay.render(placed)
+        box_x, box_y, box_w, box_h = ink_box(canvas)
+        assert abs(box_h - height) <= 2 and abs(box_y - y) <= 1 and abs(box_x - x) <= 1
+        assert abs(box_w - replay.ink_width(strokes, height)) <= 2
+        distance = distance_to_lines(placed, canvas.shape)
+        assert distance[canvas == 0].max() <= replay.PEN_RADIUS + 1
+        assert (canvas[distance <= replay.PEN_RADIUS - 1] == 0).all()
+
+
+def test_mouse_path_steps_along_each_stroke():
+    strokes = [[(10.0, 10.0), (110.0, 10.0), (110.0, 60.4)], [(300.2, 300.0)]]
+    paths = replay.strokes_to_mouse_path(strokes, step=4)
+    assert len(paths) == 2 and paths[1] == [(300, 300)]
+    path = np.array(paths[0])
+    assert path.dtype.kind == "i"
+    assert tuple(path[0]) == (10, 10) and tuple(path[-1]) == (110, 60)
+    steps = np.hypot(*np.diff(path, axis=0).T)
+    assert steps.max() <= 4 + 1 and steps.min() > 0
+    assert len(path) >= 150 / 4
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+def test_single_digit_cases_fit_the_canvas_at_many_sizes(mnist_sample):
+    images, labels = mnist_sample
+    cases = replay.single_digit_cases(images[:100], labels[:100], np.random.default_rng(1))
+    assert [c.text for c in cases] == [str(label) for label in labels[:100]]
+    heights = np.array([c.height for c in cases])
+    assert heights.min() >= 110 and heights.max() <= 460 and np.ptp(heights) > 200
+    for case in cases:
+        x, y, w, h = ink_box(case.canvas())
+        assert x >= 0 and y >= 0 and x + w <= 640 and y + h <= 640
+        assert abs(h - case.height) <= 2
+
+
+def test_number_cases_are_separate_digits_on_one_line(mnist_sample):
+    images, labels = mnist_sample
+    cases = replay.number_cases(images[:500], labels[:500], np.random.default_rng(2), count=40)
+    assert {len(c.text) for c in cases} == {2, 3, 4}
+    for case in cases:
+        assert case.text == "".join(str(labels[i]) for i in case.sources)
+        x, y, w, h = ink_box(case.canvas())
+        assert x >= 0 and y >= 0 and x + w <= 640 and y + h <= 640
+        placed = [
+            replay.place_strokes(replay.image_to_strokes(images[i]), bh, bx, by)
+            for i, (bx, by, _, bh) in zip(case.sources, case.boxes, strict=True)
+        ]
+        boxes = [ink_box(replay.render(p)) for p in placed]
+        for (x0, _, w0, h0), (x1, _, _, h1) in zip(boxes[:-1], boxes[1:], strict=True):
+            assert x0 + w0 < x1  # left to right with a gap: never touching
+            assert 0.8 < h1 / h0 < 1.25  # one hand, one height
+        assert 100 < case.height <= 250
+
+
+def test_only_the_first_5000_test_images_are_for_development():
+    images, labels = np.zeros((10000, 28, 28), np.uint8), np.arange(10000) % 10
+    dev_images, dev_labels = replay.development_split(images, labels)
+    assert len(dev_images) == len(dev_labels) == 5000
+    assert np.shares_memory(dev_images, images) and (dev_labels == labels[:5000]).all()
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def write_idx(path, array):
+    array = np.asarray(array, np.uint8)
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(gzip.compress(header + array.tobytes()))
+
+
+def fake_mnist(folder, images, labels):
+    """An MNIST folder whose test set is `images`; the training set is a token 10 images."""
+    folder.mkdir(exist_ok=True)
+    write_idx(folder / "train-images-idx3-ubyte.gz", images[:10])
+    write_idx(folder / "train-labels-idx1-ubyte.gz", labels[:10])
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", images)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+def one_error_line(capsys):
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: ")
+    return err
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--count", "5001"], "reserved for judging"),
+        (["--count", "-1"], "--count -1"),
+        (["--numbers", "-5"], "--numbers -5"),
+        (["--count", "many"], "invalid int value"),
+        (["--count", "0", "--numbers", "0"], "nothing to do"),
+    ],
+)
+def test_bad_numbers_are_refused(tmp_path, capsys, args, fragment):
+    assert replay.main(["--mnist", str(tmp_path), *args]) == 1
+    assert fragment in one_error_line(capsys)
+
+
+def test_missing_folder_and_existing_error_file_are_refused(tmp_path, capsys):
+    assert replay.main(["--mnist", str(tmp_path / "nowhere"), "--quick"]) == 1
+    assert "nowhere: folder not found" in one_error_line(capsys)
+    existing = tmp_path / "errors.png"
+    existing.write_bytes(b"keep me")
+    assert replay.main(["--mnist", str(tmp_path), "--errors", str(existing)]) == 1
+    assert "already exists" in one_error_line(capsys)
+    assert existing.read_bytes() == b"keep me"
+
+
+class AlwaysSeven:
+    """A stand-in recognizer that reads every canvas as one 7."""
+
+    def __init__(self):
+        self.canvases = 0
+
+    def recognize(self, canvas):
+        assert canvas.shape == (640, 640) and canvas.dtype == np.uint8
+        self.canvases += 1
+        image = np.zeros((28, 28), np.uint8)
+        return [SimpleNamespace(label=7, confidence=1.0, box=(10, 10, 50, 80), image=image)]
+
+
+def test_command_scores_and_draws_failures_end_to_end(tmp_path, capsys, monkeypatch, mnist_sample):
+    images, labels = mnist_sample
+    # 5,010 test images: the last 10 are judging images the command must never touch.
+    test_images = np.concatenate([images[:5000], np.full((10, 28, 28), 255, np.uint8)])
+    test_labels = np.concatenate([labels[:5000], np.full(10, 7)])
+    folder = fake_mnist(tmp_path / "mnist", test_images, test_labels)
+    seven = AlwaysSeven()
+    monkeypatch.setattr(replay, "make_recognizer", lambda path: seven)
+    scanned, pools = [], []
+    monkeypatch.setattr(
+        replay, "scan_predictions", lambda path, imgs: scanned.append(imgs) or np.full(len(imgs), 7)
+    )
+
+    class WatchedCache(replay.StrokeCache):
+        def __init__(self, images):
+            pools.append(images)
+            super().__init__(images)
+
+    monkeypatch.setattr(replay, "StrokeCache", WatchedCache)
+    errors = tmp_path / "errors.png"
+    argv = ["--mnist", str(folder), "--count", "30", "--numbers", "8", "--errors", str(errors)]
+    assert replay.main(argv) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(out[-1])
+    assert result == {
+        "single_accuracy": pytest.approx(np.mean(labels[:30] == 7), abs=1e-4),
+        "single_count": 30,
+        "number_accuracy": 0.0,
+        "number_count": 8,
+    }
+    assert seven.canvases == 38
+    assert any("wrong digit count 8" in line for line in out)  # every number read as one digit
+    assert [len(pool) for pool in pools] == [5000] and not (pools[0] == 255).all(axis=(1, 2)).any()
+    assert len(scanned) == 1 and (scanned[0] == images[:30]).all()
+    grid = cv2.imread(str(errors))
+    failures = 30 - int(np.sum(labels[:30] == 7)) + 8
+    rows = -(-failures // replay.ERROR_COLUMNS)
+    assert grid is not None and grid.shape[0] == rows * (replay.TILE_SIZE + replay.CROP_SIZE + 28)
+
+
+HAVE_RECOGNIZER = importlib.util.find_spec("deeplearning.recognize") is not None
+
+
+@pytest.mark.skipif(not HAVE_RECOGNIZER, reason="deeplearning/recognize.py is not written yet")
+@pytest.mark.skipif(
+    not DEFAULT_MODEL_PATH.is_file(),
+    reason=f"no trained model at {DEFAULT_MODEL_PATH}; train one with: make train",
+)
+def test_command_reads_replayed_digits_with_the_real_model(tmp_path, capsys, mnist_sample):
+    images, labels = mnist_sample
+    folder = fake_mnist(tmp_path / "mnist", images[:40], labels[:40])
+    assert replay.main(["--mnist", str(folder), "--count", "40", "--numbers", "10"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["single_count"] == 40 and result["number_count"] == 10
+    assert result["single_accuracy"] >= 0.85 and result["number_accuracy"] >= 0.6
