@@ -38,7 +38,7 @@ SPLIT_SEED = 42
 # Several batches per call into TensorFlow: the same computation, less Python overhead.
 STEPS_PER_EXECUTION = 32
 # Threads that make augmented batches ahead of the model (see AugmentedBatches).
-AUGMENT_WORKERS = 1
+AUGMENT_WORKERS = 2
 DRY_RUN_SAMPLE = 1000
 
 
