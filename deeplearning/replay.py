@@ -472,6 +472,48 @@ def render(strokes, canvas_size=CANVAS_SIZE, pen_radius=PEN_RADIUS):
     return canvas
 
 
+def pen_drawn(image, height, pen_radius=PEN_RADIUS):
+    """An MNIST image as the app would see it drawn `height` px tall with its pen: the 28x28
+    image the Recognizer makes of it, or None when it does not come back as one digit."""
+    from deeplearning.recognize import extract_digits  # recognize imports TensorFlow
+
+    strokes = image_to_strokes(image)
+    if not strokes:
+        return None
+    margin = 2 * pen_radius
+    placed = place_strokes(strokes, height, margin, margin, pen_radius)
+    _, _, right, bottom = stroke_bounds(placed)
+    size = (int(right) + 2 * margin, int(bottom) + 2 * margin)
+    _, images = extract_digits(render(placed, size, pen_radius))
+    return images[0] if len(images) == 1 else None
+
+
+def _pen_drawn_chunk(args):
+    images, seed = args
+    rng = np.random.default_rng(seed)
+    out = images.copy()
+    for i, image in enumerate(images):
+        drawn = pen_drawn(image, int(rng.integers(SINGLE_HEIGHT[0], SINGLE_HEIGHT[1] + 1)))
+        if drawn is not None:
+            out[i] = drawn
+    return out
+
+
+def pen_drawn_copies(images, seed=0, workers=2, chunk=2000):
+    """Pen-drawn versions of many images (at random heights), made by `workers` processes.
+
+    An image that does not come back as one digit is kept as it was. Used to train a model
+    on digits as the app sees them; only ever on training images.
+    """
+    import concurrent.futures
+    import multiprocessing
+
+    jobs = [(images[i : i + chunk], seed + i) for i in range(0, len(images), chunk)]
+    context = multiprocessing.get_context("spawn")  # a fork would copy TensorFlow's threads
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return np.concatenate(list(pool.map(_pen_drawn_chunk, jobs)))
+
+
 def strokes_to_mouse_path(strokes, step=MOUSE_STEP):
     """Canvas-pixel strokes -> per stroke, the whole-pixel mouse positions a hand would pass
     through, about `step` px apart (button down at the first, up at the last)."""
