@@ -15,7 +15,6 @@ S saves the window to drawing-YYYYmmdd-HHMMSS.png; Q or closing the window quits
 
 import argparse
 import collections
-import contextlib
 import functools
 import json
 import math
@@ -40,6 +39,9 @@ import numpy as np  # noqa: E402
 import pygame as pg  # noqa: E402
 
 from deeplearning.atomic import atomic_path  # noqa: E402
+from deeplearning.model import ModelError  # noqa: E402
+from deeplearning.quiet import stderr_silenced  # noqa: E402
+from deeplearning.recognize import Recognizer  # noqa: E402
 
 TITLE = "Handwritten digit recognizer"
 WINDOW_SIZE = (1280, 640)
@@ -466,20 +468,6 @@ class App:
             self.close()
 
 
-@contextlib.contextmanager
-def stderr_silenced():
-    """Send file descriptor 2 to /dev/null for a while, C libraries' writes included."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model file (default model/mnist_cnn.keras)")
@@ -493,17 +481,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    # TensorFlow logs a screenful while it loads, before any log level applies: keep that off
-    # stderr. Errors still surface, as exceptions raised once stderr is back.
-    with stderr_silenced():
-        from deeplearning.model import ModelError
-        from deeplearning.recognize import Recognizer
     try:
-        # Loaded before the window opens, so that a bad model fails fast and plainly.
+        # Loaded before the window opens, so that a bad model fails fast and plainly; the
+        # chatter of TensorFlow's first run stays off stderr.
         with stderr_silenced():
             recognizer = Recognizer(args.model)
     except ModelError as error:
-        print(error, file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 1
     pg.display.init()
     pg.font.init()

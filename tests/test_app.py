@@ -419,6 +419,6 @@ def test_a_bad_model_file_is_one_clear_line_and_exit_1(tmp_path, problem):
     assert result.returncode == 1
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
-    last = result.stderr.strip().splitlines()[-1]
-    assert str(path) in last and "train one with" in last
-    assert last.startswith(str(path))
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {path}") and "train one with" in lines[0]
