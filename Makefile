@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format data train evaluate benchmark
+.PHONY: run test lint format data train evaluate replay benchmark
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,13 @@ train: $(STAMP)
 
 evaluate: $(STAMP)
 	$(BIN)/python -m deeplearning.evaluate --model model/mnist_cnn.keras --mnist $(MNIST)
+
+replay: $(STAMP)
+	$(BIN)/python -m deeplearning.replay --mnist $(MNIST)
+
+# The quick benchmarks (a few minutes); time_to_accuracy.py is run on its own (see RESULTS.md).
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/recognition_latency.py
+	$(BIN)/python benchmarks/app_frame_time.py
+	$(BIN)/python benchmarks/training_throughput.py
+	$(BIN)/python benchmarks/inference_throughput.py
