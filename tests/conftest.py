@@ -38,3 +38,12 @@ def kaggle_dir(tmp_path_factory, mnist_sample):
     ids = np.arange(1, 1001)
     write_csv(folder / "test_labels.csv", pd.DataFrame({"ImageId": ids, "Label": labels[4000:]}))
     return folder
+
+
+@pytest.fixture(scope="session")
+def recognizer():
+    """One Recognizer on the shipped model for the whole run: loading and warming up takes a
+    while."""
+    from deeplearning.recognize import Recognizer
+
+    return Recognizer()

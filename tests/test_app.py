@@ -16,26 +16,10 @@ import pygame as pg
 import pytest
 
 import app
-from deeplearning import model as model_module
 from deeplearning.replay import place_strokes, render, strokes_to_mouse_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_FRAME = 3  # about what a hand gives at 60 frames a second
-
-
-@pytest.fixture(scope="session")
-def model_path():
-    path = model_module.DEFAULT_MODEL_PATH
-    if not path.is_file():
-        pytest.skip(f"{path} is missing: train it with python -m deeplearning.train --data data/")
-    return path
-
-
-@pytest.fixture(scope="session")
-def recognizer(model_path):
-    from deeplearning.recognize import Recognizer
-
-    return Recognizer(model_path)
 
 
 @pytest.fixture(scope="session")

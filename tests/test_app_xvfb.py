@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deeplearning import model as model_module
 from deeplearning.replay import place_strokes, render, strokes_to_mouse_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,21 +74,11 @@ def stop(process):
 
 
 @pytest.fixture(scope="module")
-def model_path():
-    path = model_module.DEFAULT_MODEL_PATH
-    if not path.is_file():
-        pytest.skip(f"{path} is missing: train it with python -m deeplearning.train --data data/")
-    return path
-
-
-@pytest.fixture(scope="module")
-def seven(mnist_sample, model_path):
+def seven(mnist_sample, recognizer):
     """A real MNIST 7 traced into pen strokes, 300 px tall on the canvas: the first of a few
     that the model reads right when rendered (this test is about the app, not the model)."""
-    from deeplearning.recognize import Recognizer
     from deeplearning.replay import image_to_strokes
 
-    recognizer = Recognizer(model_path)
     images, labels = mnist_sample
     for index in np.flatnonzero(labels == 7)[:20]:
         strokes = place_strokes(image_to_strokes(images[index]), 300, 170, 170)
@@ -102,7 +91,7 @@ def seven(mnist_sample, model_path):
 class RunningApp:
     """`python app.py --jsonl` on a display, its stdout read line by line as it comes."""
 
-    def __init__(self, display, model_path, cwd):
+    def __init__(self, display, cwd):
         env = dict(os.environ, DISPLAY=display)
         # The tests' own settings (conftest) would keep SDL off the X server; the app must
         # get by with none, so this runs it as a user would.
@@ -110,7 +99,7 @@ class RunningApp:
             env.pop(name, None)
         self.display = display
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--jsonl", "--model", str(model_path)],
+            [sys.executable, str(ROOT / "app.py"), "--jsonl"],  # the shipped model
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
@@ -175,8 +164,8 @@ class RunningApp:
         assert result.returncode == 0, result.stderr
 
 
-def test_draw_a_seven_clear_and_quit_in_a_real_window(display, model_path, seven, tmp_path):
-    running = RunningApp(display, model_path, tmp_path)
+def test_draw_a_seven_clear_and_quit_in_a_real_window(display, seven, tmp_path):
+    running = RunningApp(display, tmp_path)
     try:
         window = running.window()
         running.xdotool("windowfocus", "--sync", window, timeout=10)

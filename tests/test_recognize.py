@@ -2,13 +2,13 @@
 
 Digits are MNIST shapes (the `mnist_sample` fixture, no ../shared needed) turned into pen
 strokes by deeplearning.replay and drawn on a canvas with the app's 14 px round pen. The
-tests use the shipped model and are skipped, saying why, until it has been trained.
+tests use the shipped model (the `recognizer` fixture).
 """
 
 import numpy as np
 import pytest
 
-from deeplearning.model import DEFAULT_MODEL_PATH, ModelError
+from deeplearning.model import ModelError
 from deeplearning.recognize import Digit, Recognizer, find_digit_boxes, ink_mask, normalize_digit
 from deeplearning.replay import image_to_strokes, place_strokes, render
 
@@ -19,14 +19,6 @@ SINGLE_ACCURACY = 0.95
 NUMBER_COUNT = 40
 NUMBER_ACCURACY = 0.90
 SEED = 0
-
-
-@pytest.fixture(scope="module")
-def recognizer():
-    """One recognizer for the module: loading and warming up the model takes a while."""
-    if not DEFAULT_MODEL_PATH.is_file():
-        pytest.skip(f"{DEFAULT_MODEL_PATH} not found: train it with python -m deeplearning.train")
-    return Recognizer(DEFAULT_MODEL_PATH)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Replay: MNIST images -> pen strokes -> the app's canvas, the cases and the command."""
 
 import gzip
-import importlib.util
 import json
 from types import SimpleNamespace
 
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 
 from deeplearning import replay
-from deeplearning.model import DEFAULT_MODEL_PATH
 
 SAMPLE = 200  # images per geometry test: enough shapes, still quick
 
@@ -288,14 +286,6 @@ def test_command_scores_and_draws_failures_end_to_end(tmp_path, capsys, monkeypa
     assert grid is not None and grid.shape[0] == rows * (replay.TILE_SIZE + replay.CROP_SIZE + 28)
 
 
-HAVE_RECOGNIZER = importlib.util.find_spec("deeplearning.recognize") is not None
-
-
-@pytest.mark.skipif(not HAVE_RECOGNIZER, reason="deeplearning/recognize.py is not written yet")
-@pytest.mark.skipif(
-    not DEFAULT_MODEL_PATH.is_file(),
-    reason=f"no trained model at {DEFAULT_MODEL_PATH}; train one with: make train",
-)
 def test_command_reads_replayed_digits_with_the_real_model(tmp_path, capsys, mnist_sample):
     images, labels = mnist_sample
     folder = fake_mnist(tmp_path / "mnist", images[:40], labels[:40])
