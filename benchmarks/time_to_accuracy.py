@@ -10,9 +10,9 @@ decides when this measurement ends: no model from here is shipped.
 
 Recipes:
 - seed: the tutorial's recipe as the original ran it: float32, one batch per call into TensorFlow.
-- fast: the same model, data, augmentation, batch size and schedule, with bfloat16 arithmetic
-  (mixed precision; this CPU has bfloat16 matrix units), 32 batches per call and two threads
-  making the augmented batches.
+- fast: the same model, data, augmentation and batch size, with bfloat16 arithmetic (mixed
+  precision; this CPU has bfloat16 matrix units), 32 batches per call, two threads making the
+  augmented batches, and the learning rate lowered a little every epoch (`decay`).
 """
 
 import argparse
@@ -28,8 +28,13 @@ from deeplearning.train import EpochLog, train
 
 TARGET = 0.9955  # the original project's reported accuracy
 RECIPES = {
-    "seed": {"policy": "float32", "steps_per_execution": 1, "workers": 1},
-    "fast": {"policy": "mixed_bfloat16", "steps_per_execution": 32, "workers": 2},
+    "seed": {"precision": "float32", "steps_per_execution": 1, "workers": 1, "schedule": "plateau"},
+    "fast": {
+        "precision": "mixed_bfloat16",
+        "steps_per_execution": 32,
+        "workers": 2,
+        "schedule": "decay",
+    },
 }
 
 
@@ -46,8 +51,6 @@ class StopAtAccuracy(keras.callbacks.Callback):
 
 
 def run(recipe, mnist, log, target, max_epochs):
-    settings = RECIPES[recipe]
-    keras.mixed_precision.set_global_policy(settings["policy"])
     keras.utils.set_random_seed(1)
     (x_train, y_train), (x_test, y_test) = load_mnist(mnist)
     epoch_log = EpochLog(log, test=(to_model_input(x_test), y_test))
@@ -57,8 +60,7 @@ def run(recipe, mnist, log, target, max_epochs):
         epochs=max_epochs,
         verbose=2,
         extra_callbacks=[epoch_log, StopAtAccuracy(epoch_log, target)],
-        steps_per_execution=settings["steps_per_execution"],
-        workers=settings["workers"],
+        **RECIPES[recipe],
     )
 
 
