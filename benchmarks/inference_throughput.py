@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/inference_throughput.py [--model model/mnist_cnn.keras]
 
-The seed predicted with `model.predict` at its default batch of 32; the project calls the model
-through one compiled function on large batches.
+The seed predicted with `model.predict` at its default batch of 32; the project (the evaluation
+command and the notebook) calls the model through one compiled function in batches of 1,000.
 """
 
 import argparse
@@ -11,27 +11,12 @@ import time
 
 import common
 import numpy as np
-import tensorflow as tf
 
 from deeplearning.data import to_model_input
+from deeplearning.evaluate import predict_probabilities
 from deeplearning.model import DEFAULT_MODEL_PATH, load_model
 
 KAGGLE_TEST_IMAGES = 28_000
-
-
-def compiled_predictor(model, batch_size):
-    """The model as one traced function over fixed-size batches (the last one padded)."""
-    call = tf.function(
-        lambda x: model(x, training=False),
-        input_signature=[tf.TensorSpec([batch_size, 28, 28, 1], tf.float32)],
-    )
-
-    def predict(x):
-        padded = np.concatenate([x, np.zeros((-len(x) % batch_size, 28, 28, 1), x.dtype)])
-        out = [call(padded[i : i + batch_size]).numpy() for i in range(0, len(padded), batch_size)]
-        return np.concatenate(out)[: len(x)]
-
-    return predict
 
 
 def images_per_second(predict, x):
@@ -57,7 +42,7 @@ def main(argv=None):
     variants = [
         ("seed: model.predict, batch 32", lambda v: model.predict(v, verbose=0)),
         ("model.predict, batch 1000", lambda v: model.predict(v, batch_size=1000, verbose=0)),
-        ("project: compiled function, batch 1000", compiled_predictor(model, 1000)),
+        ("project: evaluate.predict_probabilities", lambda v: predict_probabilities(model, v)),
     ]
     rows, answers = [], []
     for name, predict in variants:

@@ -29,7 +29,7 @@ from deeplearning.data import (
     load_mnist,
     to_model_input,
 )
-from deeplearning.model import DEFAULT_MODEL_PATH, ModelError, load_model
+from deeplearning.model import DEFAULT_MODEL_PATH, ModelError, inference_function, load_model
 from deeplearning.submission import read_submission
 
 PREDICT_BATCH = 1000
@@ -110,9 +110,9 @@ def _as_labels(labels, count):
 def predict_probabilities(model, images, batch_size=PREDICT_BATCH):
     """Class probabilities (N, 10), computed a batch at a time in inference mode."""
     x = _as_model_input(images)
+    call = inference_function(model)
     batches = [
-        np.asarray(model(x[start : start + batch_size], training=False))
-        for start in range(0, len(x), batch_size)
+        np.asarray(call(x[start : start + batch_size])) for start in range(0, len(x), batch_size)
     ]
     probabilities = np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
     if probabilities.shape != (len(x), NUM_CLASSES):

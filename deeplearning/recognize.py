@@ -36,7 +36,7 @@ import tensorflow as tf
 from scipy import ndimage
 
 from deeplearning.data import IMAGE_SIZE
-from deeplearning.model import load_model
+from deeplearning.model import inference_function, load_model
 
 INK_THRESHOLD = 128  # canvas pixels darker than this are ink
 MERGE_OVERLAP = 0.5  # horizontal overlap, as a fraction of the narrower group, that merges
@@ -305,13 +305,7 @@ class Recognizer:
 
     def __init__(self, model_path=None):
         self.model = load_model(model_path)  # ModelError, naming the file, if it cannot
-        model = self.model
-        # A fixed signature compiles one graph for any batch size: about 2 ms a call here,
-        # where model.predict costs about 70 ms.
-        self._call = tf.function(
-            lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)],
-        )
+        self._call = inference_function(self.model)
         self.predict_images(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.uint8))  # warm up
 
     def predict_images(self, images):
