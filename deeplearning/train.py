@@ -150,24 +150,31 @@ def train(
     steps_per_execution=STEPS_PER_EXECUTION,
     workers=AUGMENT_WORKERS,
     precision="float32",
-    pen_copies=False,
+    pen_copies=0,
     schedule="plateau",
 ):
     """Train a fresh model with the tutorial's recipe; return (model, history, seconds).
 
     Two optional extensions: `precision="mixed_bfloat16"` computes in bfloat16 (much faster
-    on CPUs with bfloat16 matrix units; the weights stay float32), and `pen_copies` adds a
-    copy of every training image as the app's pen would draw it (validation images never).
+    on CPUs with bfloat16 matrix units; the weights stay float32), and `pen_copies` adds that
+    many copies of every training image as the app's pen would draw it, each at its own
+    random size (validation images never).
     """
     x_train, x_val, y_train, y_val = split_validation(images, labels)
     if pen_copies:
         from deeplearning.replay import pen_drawn_copies
 
         start = time.perf_counter()
-        drawn = pen_drawn_copies(np.rint(x_train[..., 0] * 255).astype(np.uint8))
-        print(f"drew {len(drawn)} pen copies in {time.perf_counter() - start:.0f} s")
-        x_train = np.concatenate([x_train, to_model_input(drawn)])
-        y_train = np.concatenate([y_train, y_train])
+        originals = np.rint(x_train[..., 0] * 255).astype(np.uint8)
+        drawn = [
+            pen_drawn_copies(originals, seed=copy * len(originals)) for copy in range(pen_copies)
+        ]
+        print(
+            f"drew {pen_copies} x {len(originals)} pen copies "
+            f"in {time.perf_counter() - start:.0f} s"
+        )
+        x_train = np.concatenate([x_train, *map(to_model_input, drawn)])
+        y_train = np.concatenate([y_train] * (pen_copies + 1))
     keras.mixed_precision.set_global_policy(precision)
     try:
         model = compile_model(build_model(), steps_per_execution=steps_per_execution)
@@ -263,8 +270,12 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--pen-copies",
-        action="store_true",
-        help="also train on each training image as drawn with the app's pen",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="N",
+        help="also train on N copies (default 1) of each training image drawn with the app's pen",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument(
