@@ -26,6 +26,8 @@ from scipy.ndimage import gaussian_filter1d
 
 from deeplearning.atomic import OverwriteError, atomic_path, refuse_overwrite
 from deeplearning.data import IMAGE_SIZE, DataError, load_mnist
+from deeplearning.model import ModelError
+from deeplearning.recognize import Recognizer, extract_digits
 
 # --- the app's canvas and pen ----------------------------------------------------------------
 CANVAS_SIZE = (640, 640)  # (width, height)
@@ -475,8 +477,6 @@ def render(strokes, canvas_size=CANVAS_SIZE, pen_radius=PEN_RADIUS):
 def pen_drawn(image, height, pen_radius=PEN_RADIUS):
     """An MNIST image as the app would see it drawn `height` px tall with its pen: the 28x28
     image the Recognizer makes of it, or None when it does not come back as one digit."""
-    from deeplearning.recognize import extract_digits  # recognize imports TensorFlow
-
     strokes = image_to_strokes(image)
     if not strokes:
         return None
@@ -636,11 +636,7 @@ def development_split(test_images, test_labels):
 
 
 def make_recognizer(model_path):
-    """The app's Recognizer (imported here so this module loads without TensorFlow)."""
-    try:
-        from deeplearning.recognize import Recognizer
-    except ImportError as error:
-        raise ReplayError(f"the recognizer is not available ({error})") from None
+    """The app's Recognizer on this model (a seam the tests replace with a stand-in)."""
     return Recognizer(model_path=model_path)
 
 
@@ -894,8 +890,6 @@ def main(argv=None):
     except ReplayError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    from deeplearning.model import ModelError  # only now: it loads TensorFlow
-
     try:
         return run(args)
     except (ReplayError, DataError, ModelError, OverwriteError) as error:
