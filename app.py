@@ -127,12 +127,6 @@ def reading(digits):
     return "".join(str(digit.label) for digit in digits)
 
 
-def runner_up(digit):
-    """(label, probability) of the second most likely digit."""
-    label = int(np.argsort(digit.probabilities)[-2])
-    return label, float(digit.probabilities[label])
-
-
 def free_save_path(directory, now=None):
     """drawing-YYYYmmdd-HHMMSS.png in `directory`, with -1, -2... added if that name is taken."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
@@ -438,7 +432,7 @@ class App:
             line = fit_width(self.font.render(caption, True, BLACK), size + TILE_GAP)
             panel.blit(line, (x, y + size + 4))
             if digit.confidence < UNSURE_BELOW:
-                label, probability = runner_up(digit)
+                label, probability = digit.runner_up
                 caption = f"or {label} {probability:.0%}"
                 line = fit_width(self.small_font.render(caption, True, ORANGE), size + TILE_GAP)
                 panel.blit(line, (x, y + size + 24))
