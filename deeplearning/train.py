@@ -28,6 +28,7 @@ from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
 from deeplearning.atomic import OverwriteError, atomic_path, refuse_overwrite
 from deeplearning.data import NUM_CLASSES, DataError, load_test_csv, load_train_csv, to_model_input
+from deeplearning.evaluate import accuracy_report
 from deeplearning.model import DEFAULT_MODEL_PATH, build_model, compile_model
 from deeplearning.submission import read_submission
 
@@ -129,8 +130,8 @@ class EpochLog(keras.callbacks.Callback):
         row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         row.update({key: round(float(value), 5) for key, value in (logs or {}).items()})
         if self.test is not None:
-            probabilities = self.model.predict(self.test[0], batch_size=1000, verbose=0)
-            row["test_accuracy"] = round(float(np.mean(probabilities.argmax(1) == self.test[1])), 5)
+            report = accuracy_report(self.model, *self.test)
+            row["test_accuracy"] = round(report.accuracy, 5)
             print(f"epoch {epoch + 1}: test accuracy {row['test_accuracy']:.4f} (monitor only)")
         self.rows.append(row)
         with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as file:
