@@ -41,7 +41,7 @@ import pygame as pg  # noqa: E402
 from deeplearning.atomic import atomic_path  # noqa: E402
 from deeplearning.model import ModelError  # noqa: E402
 from deeplearning.quiet import stderr_silenced  # noqa: E402
-from deeplearning.recognize import Recognizer  # noqa: E402
+from deeplearning.recognize import Recognizer, read_number  # noqa: E402
 
 TITLE = "Handwritten digit recognizer"
 WINDOW_SIZE = (1280, 640)
@@ -121,10 +121,6 @@ def canvas_array(surface):
     array = red.T.copy()
     del red
     return array
-
-
-def reading(digits):
-    return "".join(str(digit.label) for digit in digits)
 
 
 def free_save_path(directory, now=None):
@@ -349,7 +345,7 @@ class App:
         self.reader.close()
 
     def report(self, event):
-        text = reading(self.digits)
+        text = read_number(self.digits)
         if self.jsonl:
             digits = [
                 {
@@ -393,7 +389,7 @@ class App:
         self.draw_preview(panel)
         for row, line in enumerate(HELP_LINES):
             panel.blit(self.font.render(line, True, GREY), (HELP_POS[0], HELP_POS[1] + 26 * row))
-        text = reading(self.digits)
+        text = read_number(self.digits)
         if text:
             number = fit_width(self.big_font.render(text, True, BLACK), NUMBER_WIDTH)
         else:

@@ -31,7 +31,7 @@ import pygame as pg  # noqa: E402
 
 import app  # noqa: E402
 from deeplearning.model import DEFAULT_MODEL_PATH  # noqa: E402
-from deeplearning.recognize import Recognizer  # noqa: E402
+from deeplearning.recognize import Recognizer, read_number  # noqa: E402
 from deeplearning.replay import MOUSE_STEP, StrokeCache, number_cases, strokes_to_mouse_path  # noqa: E402
 
 NUMBER_DIGITS = 4  # digits in the number drawn
@@ -138,7 +138,7 @@ def main(argv=None):
             work, intervals, redrawn = run_frames(application, screen, schedule, frames)
         finally:
             application.close()  # takes in the readings still under way
-        last_read = app.reading(application.digits)
+        last_read = read_number(application.digits)
     finally:
         pg.quit()
 

@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage
 
-from deeplearning.data import IMAGE_SIZE
+from deeplearning.data import IMAGE_SIZE, to_model_input
 from deeplearning.model import inference_function, load_model
 
 INK_THRESHOLD = 128  # canvas pixels darker than this are ink
@@ -300,6 +300,11 @@ def extract_digits(canvas):
 # --- the recogniser -------------------------------------------------------------------------
 
 
+def read_number(digits):
+    """The digits' labels as one string, in the order given (left to right): e.g. "427"."""
+    return "".join(str(digit.label) for digit in digits)
+
+
 class Recognizer:
     """Loads the model once and reads every digit on a canvas with one batched model call."""
 
@@ -310,8 +315,7 @@ class Recognizer:
 
     def predict_images(self, images):
         """uint8 images (N, 28, 28), ink bright -> probabilities (N, 10) as float32."""
-        images = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1) / 255.0
-        return self._call(tf.constant(images)).numpy()
+        return self._call(tf.constant(to_model_input(images))).numpy()
 
     def recognize(self, canvas):
         """The digits on a canvas (2-D, 255 background, 0 ink), left to right."""

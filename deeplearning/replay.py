@@ -27,7 +27,7 @@ from scipy.ndimage import gaussian_filter1d
 from deeplearning.atomic import OverwriteError, atomic_path, refuse_overwrite
 from deeplearning.data import IMAGE_SIZE, DataError, load_mnist
 from deeplearning.model import ModelError
-from deeplearning.recognize import Recognizer, extract_digits
+from deeplearning.recognize import Recognizer, extract_digits, read_number
 
 # --- the app's canvas and pen ----------------------------------------------------------------
 CANVAS_SIZE = (640, 640)  # (width, height)
@@ -649,7 +649,7 @@ class Outcome:
 
     @property
     def read(self):
-        return "".join(str(int(d.label)) for d in self.digits)
+        return read_number(self.digits)
 
     @property
     def right(self):

@@ -16,6 +16,7 @@ import pygame as pg
 import pytest
 
 import app
+from deeplearning.recognize import read_number
 from deeplearning.replay import place_strokes, render, strokes_to_mouse_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def digit_strokes(mnist_sample, recognizer):
             for index in np.flatnonzero(labels == label)[:20]:
                 traced = image_to_strokes(images[index])
                 canvas = render(place_strokes(traced, 300, 170, 170))
-                if app.reading(recognizer.recognize(canvas)) == str(label):
+                if read_number(recognizer.recognize(canvas)) == str(label):
                     cache[label] = traced
                     break
             else:
