@@ -40,13 +40,14 @@ import pygame as pg  # noqa: E402
 
 from deeplearning.atomic import atomic_path  # noqa: E402
 from deeplearning.model import ModelError  # noqa: E402
+from deeplearning.pen import CANVAS_SIZE as CANVAS_SHAPE  # noqa: E402
+from deeplearning.pen import PEN_RADIUS  # noqa: E402
 from deeplearning.quiet import stderr_silenced  # noqa: E402
 from deeplearning.recognize import Recognizer, read_number  # noqa: E402
 
 TITLE = "Handwritten digit recognizer"
 WINDOW_SIZE = (1280, 640)
-CANVAS_SIZE = 640  # the left half; the right half shows what the model read
-PEN_RADIUS = 7
+CANVAS_SIZE = CANVAS_SHAPE[0]  # the left half, square; the right half shows what was read
 FPS = 60
 LIVE_INTERVAL_MS = 100  # read the canvas at most this often while the button is down
 CLOSE_TIMEOUT_S = 10  # on quit, how long to wait for readings still to be reported

@@ -31,8 +31,9 @@ import pygame as pg  # noqa: E402
 
 import app  # noqa: E402
 from deeplearning.model import DEFAULT_MODEL_PATH  # noqa: E402
+from deeplearning.pen import MOUSE_STEP, strokes_to_mouse_path  # noqa: E402
 from deeplearning.recognize import Recognizer, read_number  # noqa: E402
-from deeplearning.replay import MOUSE_STEP, StrokeCache, number_cases, strokes_to_mouse_path  # noqa: E402
+from deeplearning.replay import StrokeCache, number_cases  # noqa: E402
 
 NUMBER_DIGITS = 4  # digits in the number drawn
 PEN_UP_FRAMES = 6  # frames between strokes, the pen lifted (100 ms)

@@ -24,15 +24,10 @@ import cv2
 import numpy as np
 
 from deeplearning.model import DEFAULT_MODEL_PATH
+from deeplearning.pen import CANVAS_SIZE, ink_width, place_strokes, render
 from deeplearning.recognize import Recognizer
-from deeplearning.replay import (
-    CANVAS_MARGIN,
-    CANVAS_SIZE,
-    image_to_strokes,
-    ink_width,
-    place_strokes,
-    render,
-)
+from deeplearning.replay import CANVAS_MARGIN
+from deeplearning.tracing import image_to_strokes
 
 # What each canvas holds: the digits, row by row, and their ink height in px.
 CANVASES = (

@@ -1,12 +1,18 @@
-"""Replay real MNIST handwriting through the app's pen and measure how well it is read back.
+"""Replay real handwriting through the app's pen and measure how well it is read back.
 
-Each MNIST image is turned into the pen strokes a person would draw with the mouse (thinned
-to its centre line, traced into polylines), scaled and placed on the app's 640x640 canvas and
-drawn with the app's round pen. The canvases go through the Recognizer exactly as the app's
-drawings do, so the figures measure the whole path from mouse to label, not the CNN alone.
+Two sources of handwriting, each drawn with the app's round pen on its 640x640 canvas, one
+digit anywhere at 110-460 px or a number of 2-4 digits left to right, and read by the
+Recognizer exactly as the app's drawings are: the figures measure the whole path from pen to
+label, not the CNN alone.
+
+- Real pen trajectories (`--unipen`): the digits of the writers held out from training
+  (deeplearning/unipen.py), numbers made of one writer's digits. This is what the app meets.
+- MNIST's test scans (`--mnist`), thinned to their centre lines and traced into strokes
+  (deeplearning/tracing.py). Tracing makes tidy strokes, so this flatters the app.
 
 Command line:
 
+    python -m deeplearning.replay --unipen ../shared/unipen --errors unipen_errors.png
     python -m deeplearning.replay --mnist ../shared/mnist                    # 5000 + 1000 cases
     python -m deeplearning.replay --mnist ../shared/mnist --quick --errors errors.png
 
@@ -17,41 +23,23 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from deeplearning.atomic import OverwriteError, atomic_path, refuse_overwrite
-from deeplearning.data import IMAGE_SIZE, DataError, load_mnist
+from deeplearning.data import DataError, load_mnist
 from deeplearning.model import ModelError
-from deeplearning.recognize import Recognizer, extract_digits, read_number
-
-# --- the app's canvas and pen ----------------------------------------------------------------
-CANVAS_SIZE = (640, 640)  # (width, height)
-PEN_RADIUS = 7
-BACKGROUND = 255
-INK = 0
-MOUSE_STEP = 4  # px between the MOUSEMOTION positions of a hand drawing at a steady pace
-
-# --- image -> strokes (lengths in 28x28 frame pixels unless said otherwise) ------------------
-UPSCALE = 4  # thin at 112x112 so the centre line is smooth and 2x2 blobs survive thinning
-INK_THRESHOLD = 100  # of 255; a little below half keeps faint joins joined
-SMALL_HOLE_AREA = 1.0  # holes smaller than this (px^2) are scanner noise, not loops
-SPECK_AREA = 3.0  # separate ink specks smaller than this (px^2) are dropped
-SPUR_LENGTH = 2.5  # branches from a junction to an end shorter than this are thinning spurs
-JUNCTION_MERGE = 1.5  # junctions closer than this are one crossing (as in an 8 or a 4)
-MIN_PIECE_LENGTH = 2.0  # a separate piece of centre line shorter than this is dropped
-DIRECTION_REACH = 3.0  # how far along a branch its direction at a junction is measured
-MIN_CONTINUE_ANGLE = 110.0  # degrees between branches for a stroke to run straight through
-SMOOTH_SIGMA = 0.5  # of the traced path, to remove the pixel staircase
-SIMPLIFY_TOLERANCE = 0.05  # Douglas-Peucker tolerance on the smoothed path
+from deeplearning.pen import CANVAS_SIZE, SINGLE_HEIGHT, ink_width, place_strokes, render
+from deeplearning.recognize import Recognizer, read_number
+from deeplearning.tracing import image_to_strokes
+from deeplearning.unipen import load_pen_digits, split_by_writer
 
 # --- cases -----------------------------------------------------------------------------------
 DEVELOPMENT_COUNT = 5000  # MNIST test images 0..4999; 5000..9999 are reserved for judging
-SINGLE_HEIGHT = (110, 460)  # px of ink, as people draw one digit on the canvas
 NUMBER_HEIGHT = (110, 250)  # px; a number too wide for the canvas is written smaller
 NUMBER_DIGITS = (2, 4)
 HEIGHT_JITTER = 0.08  # digits of one number differ in height by up to this fraction
@@ -61,7 +49,6 @@ CANVAS_MARGIN = 4  # px kept clear at the canvas edge
 
 # --- command ---------------------------------------------------------------------------------
 DEFAULT_MNIST = Path("../shared/mnist")
-DEFAULT_COUNT = 5000
 DEFAULT_NUMBERS = 1000
 QUICK_COUNT = 50
 QUICK_NUMBERS = 20
@@ -70,465 +57,12 @@ ERROR_COLUMNS = 6
 TILE_SIZE = 200
 CROP_SIZE = 40
 HEIGHT_BANDS = (110, 200, 300, 461)
-
-# The eight neighbours in ring order, as (dy, dx): N, NE, E, SE, S, SW, W, NW.
-RING = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+WORST_WRITERS = 5  # writers with the most misread digits, in the --unipen report
 
 
 class ReplayError(Exception):
     """Bad command-line input; the message says what is wrong."""
-
-
-# --- thinning ---------------------------------------------------------------------------------
-
-
-def binarize(image):
-    """uint8 MNIST image (28, 28), ink bright -> bool ink mask at UPSCALE, cleaned of noise."""
-    size = IMAGE_SIZE * UPSCALE
-    big = cv2.resize(image.astype(np.uint8), (size, size), interpolation=cv2.INTER_LINEAR)
-    ink = big >= INK_THRESHOLD
-    ink = _fill_small_holes(ink, SMALL_HOLE_AREA * UPSCALE**2)
-    return _drop_specks(ink, SPECK_AREA * UPSCALE**2)
-
-
-def _fill_small_holes(ink, max_area):
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((~ink).astype(np.uint8), 4)
-    filled = ink.copy()
-    for label in range(1, count):
-        x, y, w, h, area = stats[label]
-        touches_edge = x == 0 or y == 0 or x + w == ink.shape[1] or y + h == ink.shape[0]
-        if area < max_area and not touches_edge:
-            filled[labels == label] = True
-    return filled
-
-
-def _drop_specks(ink, min_area):
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), 8)
-    if count <= 2:
-        return ink
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    keep = [i for i in range(1, count) if i == largest or stats[i, cv2.CC_STAT_AREA] >= min_area]
-    return np.isin(labels, keep)
-
-
-def _neighbours(padded):
-    """The eight neighbour planes of a padded 0/1 array, in RING order."""
-    h, w = padded.shape[0] - 2, padded.shape[1] - 2
-    return [padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in RING]
-
-
-def _zhang_suen(ink):
-    img = np.pad(ink.astype(np.uint8), 1)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = _neighbours(img)  # p[0..7] = N, NE, E, SE, S, SW, W, NW
-            count = sum(p)
-            transitions = sum((p[i] == 0) & (p[(i + 1) % 8] == 1) for i in range(8))
-            n, e, s, w = p[0], p[2], p[4], p[6]
-            if step == 0:
-                sides = ((n * e * s) == 0) & ((e * s * w) == 0)
-            else:
-                sides = ((n * e * w) == 0) & ((n * s * w) == 0)
-            delete = (img[1:-1, 1:-1] == 1) & (count >= 2) & (count <= 6)
-            delete &= (transitions == 1) & sides
-            if delete.any():
-                img[1:-1, 1:-1][delete] = 0
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1].astype(bool)
-
-
-def _ring_is_simple(mask):
-    """Whether a pixel with this ring of neighbours (bit i = RING[i]) can go without changing
-    the topology: its ink neighbours are one 8-connected group and exactly one background
-    group touches it side-on. Pixels with fewer than two ink neighbours are line ends: kept."""
-    bits = [(mask >> i) & 1 for i in range(8)]
-    if sum(bits) < 2:
-        return False
-    return _ring_groups(bits, 1) == 1 and _ring_groups(bits, 0) == 1
-
-
-def _ring_groups(bits, value):
-    """Ink (value 1, 8-adjacency) or side-touching background (value 0, 4-adjacency) groups."""
-    parent = list(range(8))
-
-    def root(i):
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i in range(8):
-        links = [(i + 1) % 8] + ([(i + 2) % 8] if value == 1 and i % 2 == 0 else [])
-        for j in links:
-            if bits[i] == value and bits[j] == value:
-                parent[root(i)] = root(j)
-    groups = {root(i) for i in range(8) if bits[i] == value}
-    if value == 0:  # only background groups that reach a side neighbour separate ink
-        groups = {g for g in groups if any(root(i) == g for i in (0, 2, 4, 6) if bits[i] == 0)}
-    return len(groups)
-
-
-SIMPLE_RING = np.array([_ring_is_simple(mask) for mask in range(256)])
-
-
-def _remove_staircase(skeleton):
-    """Zhang-Suen leaves L-shaped corners two pixels thick; drop those redundant pixels so
-    every centre-line pixel has exactly two neighbours except at ends and junctions."""
-    img = np.pad(skeleton, 1)
-    for y, x in zip(*np.nonzero(img), strict=True):
-        mask = sum(int(img[y + dy, x + dx]) << i for i, (dy, dx) in enumerate(RING))
-        if SIMPLE_RING[mask]:
-            img[y, x] = False
-    return img[1:-1, 1:-1]
-
-
-def skeletonize(ink):
-    """A bool ink mask -> its 1-px-wide centre line, with the same pieces and holes."""
-    return _remove_staircase(_zhang_suen(ink))
-
-
-# --- tracing ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Graph:
-    nodes: list  # node positions (x, y)
-    edges: list = field(default_factory=list)  # [node_a, node_b, (n, 2) array of (x, y)]
-
-    def degree(self, node):
-        return sum((a == node) + (b == node) for a, b, _ in self.edges)
-
-
-def _length(path):
-    return float(np.sum(np.hypot(*np.diff(path, axis=0).T))) if len(path) > 1 else 0.0
-
-
-def _trace_graph(skeleton):
-    """Centre-line pixels -> a graph: nodes at ends and junctions, edges along the lines."""
-    pixels = {(int(x), int(y)) for y, x in zip(*np.nonzero(skeleton), strict=True)}
-
-    def around(p):
-        return [(p[0] + dx, p[1] + dy) for dy, dx in RING if (p[0] + dx, p[1] + dy) in pixels]
-
-    node_of = {}
-    graph = _Graph(nodes=[])
-    # Ends and lone dots are nodes of their own; touching junction pixels make one node.
-    for p in sorted(pixels):
-        if p in node_of or len(around(p)) == 2:
-            continue
-        node_of[p] = len(graph.nodes)
-        cluster, todo = [p], [p] if len(around(p)) > 2 else []
-        while todo:
-            for q in around(todo.pop()):
-                if q not in node_of and len(around(q)) > 2:
-                    node_of[q] = node_of[p]
-                    cluster.append(q)
-                    todo.append(q)
-        graph.nodes.append(np.mean(cluster, axis=0))
-    walked = set()
-    for start, node in node_of.items():
-        for first in around(start):
-            if (start, first) in walked or node_of.get(first) == node:
-                continue
-            path, previous, current = [start, first], start, first
-            while current not in node_of:
-                step = next((q for q in around(current) if q != previous), None)
-                if step is None:
-                    break
-                previous, current = current, step
-                path.append(current)
-            walked.update({(start, first), (current, previous)})
-            if current in node_of:
-                graph.edges.append([node, node_of[current], np.array(path, float)])
-    # What is left are closed loops with no junction or end: a plain 0.
-    loose = pixels - set(node_of) - {p for _, _, path in graph.edges for p in map(tuple, path)}
-    while loose:
-        start = min(loose)
-        path, previous, current = [start], None, start
-        while True:
-            step = next((q for q in around(current) if q != previous and q in loose), None)
-            loose.discard(current)
-            if step is None:
-                break
-            previous, current = current, step
-            path.append(current)
-        node = len(graph.nodes)
-        graph.nodes.append(np.array(start, float))
-        graph.edges.append([node, node, np.array([*path, start], float)])
-    return graph
-
-
-def _is_spur(graph, a, b):
-    """An edge from a junction to a free end, or a tiny loop from a node back to itself."""
-    degrees = sorted((graph.degree(a), graph.degree(b)))
-    return a == b or (degrees[0] == 1 and degrees[1] >= 3)
-
-
-def _prune_spurs(graph, max_length):
-    """Drop the shortest spur, again and again: each removal can turn a junction into a bend."""
-    while True:
-        spurs = [
-            (_length(path), index)
-            for index, (a, b, path) in enumerate(graph.edges)
-            if _is_spur(graph, a, b) and _length(path) < max_length
-        ]
-        if not spurs:
-            return
-        del graph.edges[min(spurs)[1]]
-
-
-def _merge_junctions(graph, max_length):
-    """Two junctions joined by a very short edge are one crossing: make them one node."""
-    while True:
-        short = [
-            index
-            for index, (a, b, path) in enumerate(graph.edges)
-            if a != b
-            and graph.degree(a) >= 3
-            and graph.degree(b) >= 3
-            and _length(path) < max_length
-        ]
-        if not short:
-            return
-        a, b, _ = graph.edges.pop(short[0])
-        graph.nodes[a] = (graph.nodes[a] + graph.nodes[b]) / 2
-        for edge in graph.edges:
-            edge[0] = a if edge[0] == b else edge[0]
-            edge[1] = a if edge[1] == b else edge[1]
-
-
-def _drop_small_pieces(graph, min_length):
-    """Drop separate pieces of centre line too short to be pen strokes (keep the biggest)."""
-    parent = list(range(len(graph.nodes)))
-
-    def root(i):
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for a, b, _ in graph.edges:
-        parent[root(a)] = root(b)
-    size = {}
-    for a, _, path in graph.edges:
-        size[root(a)] = size.get(root(a), 0.0) + _length(path)
-    pieces = {root(n) for n in range(len(graph.nodes))}
-    biggest = max(pieces, key=lambda r: size.get(r, 0.0))
-    keep = {r for r in pieces if r == biggest or size.get(r, 0.0) >= min_length}
-    graph.edges = [edge for edge in graph.edges if root(edge[0]) in keep]
-    isolated = {n for n in range(len(graph.nodes)) if graph.degree(n) == 0 and root(n) in keep}
-    return [graph.nodes[n] for n in sorted(isolated)]
-
-
-def _end_direction(graph, index, side, reach):
-    """Unit vector from an edge's node out along the edge, `reach` px away."""
-    path = graph.edges[index][2]
-    path = path if side == 0 else path[::-1]
-    origin = graph.nodes[graph.edges[index][side]]
-    distance = np.hypot(*(path - origin).T)
-    beyond = np.flatnonzero(distance >= reach)
-    vector = path[beyond[0] if len(beyond) else -1] - origin
-    norm = np.hypot(*vector)
-    return vector / norm if norm > 0 else vector
-
-
-def _pair_ends(graph, reach, min_angle):
-    """At each node, join the branch ends that run most nearly straight on, as one pen stroke
-    runs through a crossing. Returns {(edge, side): (edge, side)} both ways."""
-    ends = {}
-    for index, (a, b, _) in enumerate(graph.edges):
-        ends.setdefault(a, []).append((index, 0))
-        ends.setdefault(b, []).append((index, 1))
-    partner = {}
-    limit = np.cos(np.radians(min_angle))
-    for at_node in ends.values():
-        if len(at_node) == 2:  # a bend, not a junction: the line just goes on
-            partner[at_node[0]], partner[at_node[1]] = at_node[1], at_node[0]
-            continue
-        directions = {end: _end_direction(graph, *end, reach) for end in at_node}
-        pairs = sorted(
-            (float(directions[p] @ directions[q]), p, q)
-            for i, p in enumerate(at_node)
-            for q in at_node[i + 1 :]
-        )
-        for cosine, p, q in pairs:
-            if cosine <= limit and p not in partner and q not in partner:
-                partner[p], partner[q] = q, p
-    return partner
-
-
-def _chain_edges(graph, partner):
-    """Follow paired ends from edge to edge into polylines; free ends start and stop them."""
-    used, strokes = set(), []
-
-    def follow(index, side):
-        points = []
-        while index not in used:
-            used.add(index)
-            path = graph.edges[index][2]
-            path = path if side == 0 else path[::-1]
-            points.extend(path[1:] if points and np.array_equal(points[-1], path[0]) else path)
-            nxt = partner.get((index, 1 - side))
-            if nxt is None:
-                break
-            index, side = nxt
-        return np.array(points)
-
-    free = [(i, s) for i in range(len(graph.edges)) for s in (0, 1) if (i, s) not in partner]
-    for index, side in free:
-        if index not in used:
-            strokes.append(follow(index, side))
-    for index in range(len(graph.edges)):  # closed loops: every end is paired
-        if index not in used:
-            strokes.append(follow(index, 0))
-    return strokes
-
-
-def _smooth(path, sigma, tolerance):
-    """Round off the pixel staircase, then keep only the points needed for the shape."""
-    if len(path) < 3:
-        return path
-    closed = np.array_equal(path[0], path[-1])
-    mode = "wrap" if closed else "nearest"
-    body = path[:-1] if closed else path
-    smooth = np.stack([gaussian_filter1d(body[:, k], sigma, mode=mode) for k in (0, 1)], axis=1)
-    if closed:
-        smooth = np.vstack([smooth, smooth[:1]])
-    else:  # the pen starts and stops where the line really ends
-        smooth[0], smooth[-1] = path[0], path[-1]
-    kept = cv2.approxPolyDP(smooth.astype(np.float32).reshape(-1, 1, 2), tolerance, False)
-    return kept.reshape(-1, 2).astype(float)
-
-
-def _orient(stroke):
-    """People start a stroke at its top (or its left end, for a flat one)."""
-    first, last = stroke[0], stroke[-1]
-    if (last[1], last[0]) < (first[1], first[0]) and not np.array_equal(first, last):
-        return stroke[::-1]
-    return stroke
-
-
-def image_to_strokes(image):
-    """A 28x28 MNIST image (ink bright) -> pen strokes, each a list of (x, y) float points in
-    the 28x28 frame, in the order and direction a person would likely draw them."""
-    graph = _trace_graph(skeletonize(binarize(image)))
-    # A fixed length, not one scaled by stroke width: on the development images, scaling
-    # it cut real short strokes (a 4's bar, a 7's serif) and lost more digits than it saved.
-    _prune_spurs(graph, SPUR_LENGTH * UPSCALE)
-    _merge_junctions(graph, JUNCTION_MERGE * UPSCALE)
-    dots = _drop_small_pieces(graph, MIN_PIECE_LENGTH * UPSCALE) if graph.nodes else []
-    partner = _pair_ends(graph, DIRECTION_REACH * UPSCALE, MIN_CONTINUE_ANGLE)
-    paths = _chain_edges(graph, partner) + [np.array([dot]) for dot in dots]
-    strokes = []
-    for path in paths:
-        smooth = _smooth(path, SMOOTH_SIGMA * UPSCALE, SIMPLIFY_TOLERANCE * UPSCALE)
-        frame = np.clip((smooth + 0.5) / UPSCALE - 0.5, 0, IMAGE_SIZE - 1)
-        strokes.append(_orient(frame))
-    strokes.sort(key=lambda s: (s[:, 1].min(), s[:, 0].min()))
-    return [[(float(x), float(y)) for x, y in stroke] for stroke in strokes]
-
-
-# --- placing and drawing ----------------------------------------------------------------------
-
-
-def stroke_bounds(strokes):
-    """(x_min, y_min, x_max, y_max) of the centre line."""
-    points = np.concatenate([np.asarray(s, float).reshape(-1, 2) for s in strokes])
-    return (*points.min(axis=0), *points.max(axis=0))
-
-
-def ink_width(strokes, height, pen_radius=PEN_RADIUS):
-    """How wide the ink will be once the strokes are placed at this ink height."""
-    x0, y0, x1, y1 = stroke_bounds(strokes)
-    return (x1 - x0) * _scale(y1 - y0, height, pen_radius) + 2 * pen_radius
-
-
-def _scale(centre_height, height, pen_radius):
-    return max(height - 2 * pen_radius, 1) / max(centre_height, 1.0)
-
-
-def place_strokes(strokes, height, x, y, pen_radius=PEN_RADIUS):
-    """Scale strokes (aspect kept) so their ink, drawn with this pen, is `height` px tall with
-    its top-left corner at (x, y). Returns new strokes in canvas pixels."""
-    x0, y0, _, y1 = stroke_bounds(strokes)
-    scale = _scale(y1 - y0, height, pen_radius)
-    return [
-        [(x + pen_radius + (px - x0) * scale, y + pen_radius + (py - y0) * scale) for px, py in s]
-        for s in strokes
-    ]
-
-
-def render(strokes, canvas_size=CANVAS_SIZE, pen_radius=PEN_RADIUS):
-    """Draw canvas-pixel strokes as the app's pen does: a round pen of this radius dragged
-    between whole-pixel mouse positions. Returns uint8 (height, width), 255 paper, 0 ink."""
-    width, height = canvas_size
-    canvas = np.full((height, width), BACKGROUND, np.uint8)
-    for stroke in strokes:
-        points = np.rint(np.asarray(stroke, float).reshape(-1, 2)).astype(int)
-        for point in points:
-            cv2.circle(canvas, tuple(map(int, point)), pen_radius, INK, -1)
-        # OpenCV's thickness t reaches t/2 + 1 px either side of the line, so 2r (not 2r + 1)
-        # gives the 2r + 1 px wide band that a radius-r disc sweeps, as the app's pen does.
-        for a, b in zip(points[:-1], points[1:], strict=True):
-            cv2.line(canvas, tuple(map(int, a)), tuple(map(int, b)), INK, 2 * pen_radius)
-    return canvas
-
-
-def pen_drawn(image, height, pen_radius=PEN_RADIUS):
-    """An MNIST image as the app would see it drawn `height` px tall with its pen: the 28x28
-    image the Recognizer makes of it, or None when it does not come back as one digit."""
-    strokes = image_to_strokes(image)
-    if not strokes:
-        return None
-    margin = 2 * pen_radius
-    placed = place_strokes(strokes, height, margin, margin, pen_radius)
-    _, _, right, bottom = stroke_bounds(placed)
-    size = (int(right) + 2 * margin, int(bottom) + 2 * margin)
-    _, images = extract_digits(render(placed, size, pen_radius))
-    return images[0] if len(images) == 1 else None
-
-
-def _pen_drawn_chunk(args):
-    images, seed = args
-    rng = np.random.default_rng(seed)
-    out = images.copy()
-    for i, image in enumerate(images):
-        drawn = pen_drawn(image, int(rng.integers(SINGLE_HEIGHT[0], SINGLE_HEIGHT[1] + 1)))
-        if drawn is not None:
-            out[i] = drawn
-    return out
-
-
-def pen_drawn_copies(images, seed=0, workers=2, chunk=2000):
-    """Pen-drawn versions of many images (at random heights), made by `workers` processes.
-
-    An image that does not come back as one digit is kept as it was. Used to train a model
-    on digits as the app sees them; only ever on training images.
-    """
-    import concurrent.futures
-    import multiprocessing
-
-    jobs = [(images[i : i + chunk], seed + i) for i in range(0, len(images), chunk)]
-    context = multiprocessing.get_context("spawn")  # a fork would copy TensorFlow's threads
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return np.concatenate(list(pool.map(_pen_drawn_chunk, jobs)))
-
-
-def strokes_to_mouse_path(strokes, step=MOUSE_STEP):
-    """Canvas-pixel strokes -> per stroke, the whole-pixel mouse positions a hand would pass
-    through, about `step` px apart (button down at the first, up at the last)."""
-    paths = []
-    for stroke in strokes:
-        points = np.asarray(stroke, float).reshape(-1, 2)
-        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
-        stops = np.linspace(0.0, along[-1], max(int(np.ceil(along[-1] / step)), 1) + 1)
-        xs, ys = np.interp(stops, along, points[:, 0]), np.interp(stops, along, points[:, 1])
-        path = []
-        for point in np.rint(np.stack([xs, ys], axis=1)).astype(int).tolist():
-            if not path or path[-1] != tuple(point):
-                path.append(tuple(point))
-        paths.append(path)
-    return paths
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -540,9 +74,10 @@ class Case:
 
     strokes: list  # canvas-pixel strokes of all its digits
     text: str
-    sources: list  # indices of the MNIST images used
+    sources: list  # indices of the digits used (MNIST images or pen digits)
     boxes: list  # ink box (x, y, w, h) of each digit, left to right
     height: float  # ink height in px
+    group: str = ""  # where the digits came from: a pen-data set and writer, or none
 
     def canvas(self):
         return render(self.strokes)
@@ -561,12 +96,19 @@ class StrokeCache:
 
 
 def _as_cache(images):
-    return images if isinstance(images, StrokeCache) else StrokeCache(images)
+    """Strokes by index: images are traced (once each); a callable already gives strokes."""
+    return images if callable(images) else StrokeCache(images)
+
+
+def pen_digit_strokes(digits):
+    """Strokes by index for recorded pen digits (nothing to trace)."""
+    return lambda index: digits[index].strokes
 
 
 def single_digit_cases(images, labels, rng, count=None):
     """One digit per canvas, at a random ink height in SINGLE_HEIGHT, anywhere fully on the
-    canvas. Uses images 0..count-1 (all of them by default)."""
+    canvas. Uses digits 0..count-1 (all of them by default); `images` are MNIST images or a
+    callable giving the strokes of a digit by index."""
     strokes_of = _as_cache(images)
     count = len(labels) if count is None else count
     width, height = CANVAS_SIZE
@@ -586,14 +128,23 @@ def single_digit_cases(images, labels, rng, count=None):
     return cases
 
 
-def number_cases(images, labels, rng, count=DEFAULT_NUMBERS):
+def number_cases(images, labels, rng, count=DEFAULT_NUMBERS, writers=None):
     """`count` numbers of 2-4 digits written left to right on one line, digits drawn at random
-    from the images: one height per number with a little jitter, small gaps, no overlaps."""
+    from the images: one height per number with a little jitter, small gaps, no overlaps.
+
+    With `writers` (a list of index lists, one per writer), each number is one writer's: a
+    writer is picked at random, then that writer's digits.
+    """
     strokes_of = _as_cache(images)
+    if writers is not None:
+        writers = [w for w in writers if len(w) >= NUMBER_DIGITS[1]]
     cases = []
     for _ in range(count):
         size = rng.integers(NUMBER_DIGITS[0], NUMBER_DIGITS[1] + 1)
-        digits = rng.choice(len(labels), size=size, replace=False)
+        if writers is None:
+            digits = rng.choice(len(labels), size=size, replace=False)
+        else:
+            digits = rng.choice(writers[rng.integers(len(writers))], size=size, replace=False)
         cases.append(_lay_out_number(strokes_of, labels, [int(i) for i in digits], rng))
     return cases
 
@@ -716,13 +267,14 @@ def report_lines(singles, numbers):
             f"it reads right from the scan are lost in drawing and preprocessing"
         )
     if singles:
+        lines.append("single digits by digit: " + _breakdown(singles, lambda c: c.text))
         lines.append("single digits by ink height: " + _by_height(singles))
-        confusions = {}
-        for o in singles:
-            if o.failure == "wrong label":
-                key = f"{o.case.text}->{o.read}"
-                confusions[key] = confusions.get(key, 0) + 1
-        top = sorted(confusions.items(), key=lambda item: -item[1])[:10]
+        if any(o.case.group for o in singles):
+            by_set = _breakdown(singles, lambda c: c.group.split("/")[0])
+            lines.append("single digits by donor set: " + by_set)
+            lines.append(f"writers with most misread digits: {_worst_writers(singles)}")
+        confusions = Counter(f"{o.case.text}->{o.read}" for o in singles if o.failure)
+        top = confusions.most_common(10)
         lines.append("commonest misreadings: " + (", ".join(f"{k} x{n}" for k, n in top) or "none"))
     seconds = np.array([o.seconds for o in singles + numbers]) * 1000
     if len(seconds):
@@ -731,6 +283,28 @@ def report_lines(singles, numbers):
             f"p95 {np.percentile(seconds, 95):.1f} ms"
         )
     return lines
+
+
+def _rate(outcomes):
+    return f"{100 * sum(o.right for o in outcomes) / len(outcomes):.1f}% of {len(outcomes)}"
+
+
+def _breakdown(outcomes, key):
+    """'key accuracy of count' for each value of key(case), in sorted order."""
+    groups = {}
+    for outcome in outcomes:
+        groups.setdefault(key(outcome.case), []).append(outcome)
+    return ", ".join(f"{name} {_rate(group)}" for name, group in sorted(groups.items()))
+
+
+def _worst_writers(outcomes, count=WORST_WRITERS):
+    writers = {}
+    for outcome in outcomes:
+        writers.setdefault(outcome.case.group, []).append(outcome)
+    worst = sorted(writers.items(), key=lambda item: -sum(not o.right for o in item[1]))[:count]
+    return ", ".join(
+        f"{name} {sum(not o.right for o in os)} wrong of {len(os)}" for name, os in worst
+    )
 
 
 def _by_height(outcomes):
@@ -804,22 +378,30 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv):
     parser = _Parser(
         prog="python -m deeplearning.replay",
-        description="Replay MNIST test digits (images 0..4999 only) as pen strokes on the app's "
-        "canvas and measure how well the recognizer reads them.",
+        description="Draw real handwriting with the app's pen on its canvas and measure how well "
+        "the recognizer reads it: recorded pen digits of held-out writers (--unipen), or MNIST "
+        "test digits 0..4999 traced into strokes (--mnist, the default).",
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--mnist",
         type=Path,
         default=DEFAULT_MNIST,
         help=f"folder with the MNIST IDX files (default {DEFAULT_MNIST})",
     )
+    source.add_argument(
+        "--unipen",
+        type=Path,
+        metavar="DATA",
+        help="pen digits (deeplearning/unipen.py's format, a file or a folder holding "
+        "digits.jsonl.gz): replay the held-out writers' digits",
+    )
     parser.add_argument("--model", type=Path, help="model file (default: model/mnist_cnn.keras)")
     parser.add_argument(
         "--count",
         type=int,
-        default=DEFAULT_COUNT,
-        help=f"single-digit canvases, from test images 0..count-1 (default {DEFAULT_COUNT}, "
-        f"at most {DEVELOPMENT_COUNT})",
+        help=f"single-digit canvases, from the first COUNT digits (default: all held-out pen "
+        f"digits, or MNIST test images 0..{DEVELOPMENT_COUNT - 1})",
     )
     parser.add_argument(
         "--numbers",
@@ -839,36 +421,84 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.quick:
         args.count, args.numbers = QUICK_COUNT, QUICK_NUMBERS
-    if not 0 <= args.count <= DEVELOPMENT_COUNT:
+    if args.unipen is None and args.count is None:
+        args.count = DEVELOPMENT_COUNT
+    limit = DEVELOPMENT_COUNT if args.unipen is None else None
+    if args.count is not None and not 0 <= args.count <= (limit or args.count):
         raise ReplayError(
             f"--count {args.count} is out of range: it must be 0..{DEVELOPMENT_COUNT} "
             f"(MNIST test images {DEVELOPMENT_COUNT}..9999 are reserved for judging)"
+            if limit
+            else f"--count {args.count} is out of range: it must be 0 or more"
         )
     if args.numbers < 0:
         raise ReplayError(f"--numbers {args.numbers} is out of range: it must be 0 or more")
-    if args.count + args.numbers == 0:
+    if args.count == 0 and args.numbers == 0:
         raise ReplayError("nothing to do: --count and --numbers are both 0")
+    if args.errors and args.errors.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ReplayError(f"--errors {args.errors}: the name must end in .png or .jpg")
     return args
+
+
+def mnist_cases(args, rng):
+    """Traced MNIST test digits 0..4999: (singles, numbers, scans for the singles)."""
+    _, (test_images, test_labels) = load_mnist(args.mnist)
+    images, labels = development_split(test_images, test_labels)
+    if args.count > len(labels) or (args.numbers and not len(labels)):
+        raise ReplayError(f"{args.mnist}: --count {args.count} but only {len(labels)} test images")
+    strokes_of = StrokeCache(images)
+    singles = single_digit_cases(strokes_of, labels, rng, args.count)
+    numbers = number_cases(strokes_of, labels, rng, args.numbers)
+    return singles, numbers, images[: args.count]
+
+
+def unipen_cases(args, rng):
+    """The held-out writers' pen digits: (singles, numbers of one writer's digits)."""
+    _, digits = split_by_writer(load_pen_digits(args.unipen))
+    if not digits:
+        raise ReplayError(f"{args.unipen}: no held-out writers (too few writers per set)")
+    count = len(digits) if args.count is None else args.count
+    if count > len(digits):
+        raise ReplayError(f"{args.unipen}: --count {count} but only {len(digits)} held-out digits")
+    # A smaller count takes digits evenly spread over the file (every set, many writers)
+    # first; numbers are made from all of them.
+    chosen = set(np.linspace(0, len(digits) - 1, count).astype(int).tolist())
+    digits = [digits[i] for i in sorted(chosen)] + [
+        d for i, d in enumerate(digits) if i not in chosen
+    ]
+    strokes_of = pen_digit_strokes(digits)
+    labels = [d.label for d in digits]
+    by_writer = {}
+    for index, digit in enumerate(digits):
+        by_writer.setdefault(digit.writer, []).append(index)
+    singles = single_digit_cases(strokes_of, labels, rng, count)
+    numbers = number_cases(strokes_of, labels, rng, args.numbers, list(by_writer.values()))
+    for case in singles + numbers:
+        case.group = digits[case.sources[0]].writer
+    writers = len({d.writer for d in digits[:count]})
+    print(f"held-out writers: {len(by_writer)} ({len(digits)} digits); {count} digits of {writers}")
+    return singles, numbers, None
 
 
 def run(args):
     if args.errors:
         refuse_overwrite([args.errors], args.force)
-    _, (test_images, test_labels) = load_mnist(args.mnist)
-    images, labels = development_split(test_images, test_labels)
-    if args.count > len(labels) or (args.numbers and not len(labels)):
-        raise ReplayError(f"{args.mnist}: --count {args.count} but only {len(labels)} test images")
-    recognizer = make_recognizer(args.model)
     rng = np.random.default_rng(args.seed)
-    strokes_of = StrokeCache(images)
-    singles = read_cases(recognizer, single_digit_cases(strokes_of, labels, rng, args.count))
-    if singles:
-        scan = scan_predictions(args.model, images[: args.count])
+    make_cases = mnist_cases if args.unipen is None else unipen_cases
+    singles, numbers, scans = make_cases(args, rng)
+    recognizer = make_recognizer(args.model)
+    singles = read_cases(recognizer, singles)
+    if scans is not None and len(scans):
+        scan = scan_predictions(args.model, scans)
         for outcome, label in zip(singles, scan, strict=True):
             outcome.scan_right = str(label) == outcome.case.text
-    numbers = read_cases(recognizer, number_cases(strokes_of, labels, rng, args.numbers))
+    numbers = read_cases(recognizer, numbers)
     model = args.model or "model/mnist_cnn.keras"
-    print(f"replayed MNIST test images 0..{len(labels) - 1} with model {model}, seed {args.seed}")
+    if args.unipen is None:
+        source = f"traced MNIST test images 0..{DEVELOPMENT_COUNT - 1}"
+    else:
+        source = f"pen digits of held-out writers from {args.unipen}"
+    print(f"replayed {source} with model {model}, seed {args.seed}")
     for line in report_lines(singles, numbers):
         print(line)
     if args.errors and write_error_grid(args.errors, singles + numbers):

@@ -44,6 +44,7 @@ DRY_RUN_SAMPLE = 1000
 INITIAL_RATE = 1e-3  # Adam's default
 DECAY_PER_EPOCH = 0.8
 SCHEDULES = ("plateau", "decay")
+DEFAULT_PEN_DIGIT_COPIES = 4
 
 
 def split_validation(images, labels):
@@ -153,17 +154,20 @@ def train(
     precision="float32",
     pen_copies=0,
     schedule="plateau",
+    pen_digits=(),
+    pen_digit_copies=0,
 ):
     """Train a fresh model with the tutorial's recipe; return (model, history, seconds).
 
     Two optional extensions: `precision="mixed_bfloat16"` computes in bfloat16 (much faster
     on CPUs with bfloat16 matrix units; the weights stay float32), and `pen_copies` adds that
     many copies of every training image as the app's pen would draw it, each at its own
-    random size (validation images never).
+    random size (validation images never). `pen_digits` (recorded pen digits, see
+    deeplearning/unipen.py) adds `pen_digit_copies` varied drawings of each of them.
     """
     x_train, x_val, y_train, y_val = split_validation(images, labels)
     if pen_copies:
-        from deeplearning.replay import pen_drawn_copies
+        from deeplearning.tracing import pen_drawn_copies
 
         start = time.perf_counter()
         originals = np.rint(x_train[..., 0] * 255).astype(np.uint8)
@@ -176,6 +180,17 @@ def train(
         )
         x_train = np.concatenate([x_train, *map(to_model_input, drawn)])
         y_train = np.concatenate([y_train] * (pen_copies + 1))
+    if pen_digits and pen_digit_copies:
+        from deeplearning.unipen import pen_copies as draw_pen_copies
+
+        start = time.perf_counter()
+        drawn, drawn_labels = draw_pen_copies(pen_digits, pen_digit_copies)
+        print(
+            f"drew {len(drawn)} varied copies of {len(pen_digits)} pen digits "
+            f"in {time.perf_counter() - start:.0f} s"
+        )
+        x_train = np.concatenate([x_train, to_model_input(drawn)])
+        y_train = np.concatenate([y_train, keras.utils.to_categorical(drawn_labels, NUM_CLASSES)])
     keras.mixed_precision.set_global_policy(precision)
     try:
         model = compile_model(build_model(), steps_per_execution=steps_per_execution)
@@ -278,6 +293,20 @@ def parse_args(argv):
         metavar="N",
         help="also train on N copies (default 1) of each training image drawn with the app's pen",
     )
+    parser.add_argument(
+        "--unipen",
+        type=Path,
+        metavar="DATA",
+        help="also train on recorded pen digits (deeplearning/unipen.py's format, a file or a "
+        "folder holding digits.jsonl.gz); the held-out writers are left out",
+    )
+    parser.add_argument(
+        "--unipen-copies",
+        type=int,
+        default=DEFAULT_PEN_DIGIT_COPIES,
+        metavar="N",
+        help=f"varied drawings of each --unipen digit (default {DEFAULT_PEN_DIGIT_COPIES})",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument(
         "--dry-run", action="store_true", help=f"one epoch on {DRY_RUN_SAMPLE} images; save nothing"
@@ -292,11 +321,18 @@ def main(argv=None):
     try:
         if args.epochs < 1 or args.batch_size < 1 or (args.sample is not None and args.sample < 10):
             raise DataError("--epochs and --batch-size must be at least 1, --sample at least 10")
+        if args.unipen_copies < 1:
+            raise DataError(f"--unipen-copies {args.unipen_copies}: must be at least 1")
         if args.watch_test and not args.log:
             raise DataError("--watch-test needs --log FILE to write to")
         if not args.dry_run:
             refuse_overwrite([args.out, args.out.with_suffix(".json")], args.force)
         images, labels = load_train_csv(args.data / "train.csv")
+        pen_digits, held_out = [], []
+        if args.unipen:
+            from deeplearning.unipen import load_pen_digits, split_by_writer
+
+            pen_digits, held_out = split_by_writer(load_pen_digits(args.unipen))
         test = None
         if args.watch_test:
             test_images = load_test_csv(args.data / "test.csv")
@@ -307,6 +343,13 @@ def main(argv=None):
         return 1
     if args.sample:
         images, labels = images[: args.sample], labels[: args.sample]
+        pen_digits = pen_digits[: args.sample]
+    if args.unipen:
+        writers = len({d.writer for d in pen_digits})
+        print(
+            f"pen digits: training on {len(pen_digits)} by {writers} writers from {args.unipen}; "
+            f"{len(held_out)} by held-out writers left out"
+        )
     keras.utils.set_random_seed(args.seed)
     print(
         f"training on {len(images)} images from {args.data / 'train.csv'}, "
@@ -322,9 +365,17 @@ def main(argv=None):
         precision=args.precision,
         pen_copies=args.pen_copies,
         schedule=args.schedule,
+        pen_digits=pen_digits,
+        pen_digit_copies=args.unipen_copies,
     )
     info = training_info(args.data / "train.csv", len(images), history, seconds, args.batch_size)
     info.update(precision=args.precision, pen_copies=args.pen_copies, schedule=args.schedule)
+    if args.unipen:
+        info.update(
+            pen_data=str(args.unipen),
+            pen_digits=len(pen_digits),
+            pen_copies_each=args.unipen_copies,
+        )
     info["command"] = "python -m deeplearning.train " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )

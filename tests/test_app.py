@@ -16,8 +16,8 @@ import pygame as pg
 import pytest
 
 import app
+from deeplearning.pen import place_strokes, render, strokes_to_mouse_path
 from deeplearning.recognize import read_number
-from deeplearning.replay import place_strokes, render, strokes_to_mouse_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_FRAME = 3  # about what a hand gives at 60 frames a second
@@ -30,7 +30,7 @@ def digit_strokes(mnist_sample, recognizer):
     The first of a few candidates that the recognizer reads right when rendered: these
     tests are about the app, not about the model's accuracy.
     """
-    from deeplearning.replay import image_to_strokes
+    from deeplearning.tracing import image_to_strokes
 
     images, labels = mnist_sample
     cache = {}

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from deeplearning.model import ModelError
+from deeplearning.pen import place_strokes, render
 from deeplearning.recognize import Digit, Recognizer, find_digit_boxes, ink_mask, normalize_digit
-from deeplearning.replay import image_to_strokes, place_strokes, render
+from deeplearning.tracing import image_to_strokes
 
 CANVAS = (640, 640)  # (width, height), as in the app
 PEN_RADIUS = 7

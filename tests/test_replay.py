@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from deeplearning import replay
+from deeplearning import pen, replay, tracing
 
 SAMPLE = 200  # images per geometry test: enough shapes, still quick
 
@@ -20,7 +20,7 @@ def components(mask, connectivity):
 def neighbour_count(mask):
     padded = np.pad(mask, 1).astype(int)
     h, w = mask.shape
-    return sum(padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in replay.RING)
+    return sum(padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in tracing.RING)
 
 
 def ink_box(canvas):
@@ -45,8 +45,8 @@ def distance_to_lines(strokes, shape, scale=1.0):
 def test_skeleton_is_one_pixel_wide_with_the_digits_pieces_and_holes(mnist_sample):
     images, _ = mnist_sample
     for image in images[:SAMPLE]:
-        ink = replay.binarize(image)
-        skeleton = replay.skeletonize(ink)
+        ink = tracing.binarize(image)
+        skeleton = tracing.skeletonize(ink)
         assert skeleton.any() and not (skeleton & ~ink).any()
         # Lines are 1 px wide: a filled 2x2 square only where lines cross (every pixel a junction).
         square = skeleton[:-1, :-1] & skeleton[1:, :-1] & skeleton[:-1, 1:] & skeleton[1:, 1:]
@@ -62,7 +62,7 @@ def test_skeleton_is_one_pixel_wide_with_the_digits_pieces_and_holes(mnist_sampl
 def test_skeleton_of_a_thick_ring_is_one_closed_line():
     yy, xx = np.mgrid[:112, :112]
     radius = np.hypot(yy - 56, xx - 50)
-    skeleton = replay.skeletonize((radius > 20) & (radius < 34))
+    skeleton = tracing.skeletonize((radius > 20) & (radius < 34))
     assert (neighbour_count(skeleton)[skeleton] == 2).all()  # no ends, no junctions
     assert components(skeleton, 8) == 1 and components(~skeleton, 4) == 2
     assert np.abs(np.hypot(*(np.nonzero(skeleton) - np.array([[56], [50]]))) - 27).max() < 2
@@ -70,22 +70,22 @@ def test_skeleton_of_a_thick_ring_is_one_closed_line():
 
 def test_strokes_follow_the_digits_centre_line(mnist_sample):
     images, labels = mnist_sample
-    size = replay.IMAGE_SIZE * replay.UPSCALE
+    size = tracing.IMAGE_SIZE * tracing.UPSCALE
     counts, far = [], 0
     for image in images[:SAMPLE]:
-        strokes = replay.image_to_strokes(image)
+        strokes = tracing.image_to_strokes(image)
         counts.append(len(strokes))
         points = np.concatenate([np.asarray(s) for s in strokes])
-        assert points.min() >= 0 and points.max() <= replay.IMAGE_SIZE - 1
+        assert points.min() >= 0 and points.max() <= tracing.IMAGE_SIZE - 1
         # Every point lies on the ink ...
-        ink = replay.binarize(image)
+        ink = tracing.binarize(image)
         off_ink = cv2.distanceTransform((~ink).astype(np.uint8), cv2.DIST_L2, 5)
-        at = np.rint((points + 0.5) * replay.UPSCALE - 0.5).astype(int)
-        assert off_ink[at[:, 1], at[:, 0]].max() <= replay.UPSCALE / 2
+        at = np.rint((points + 0.5) * tracing.UPSCALE - 0.5).astype(int)
+        assert off_ink[at[:, 1], at[:, 0]].max() <= tracing.UPSCALE / 2
         # ... and the strokes reach the whole centre line, bar spurs and specks.
-        up = [(np.asarray(s) + 0.5) * replay.UPSCALE - 0.5 for s in strokes]
-        gap = distance_to_lines(up, (size, size)) / replay.UPSCALE
-        far += gap[replay.skeletonize(ink)].max() > replay.SPUR_LENGTH + 0.5
+        up = [(np.asarray(s) + 0.5) * tracing.UPSCALE - 0.5 for s in strokes]
+        gap = distance_to_lines(up, (size, size)) / tracing.UPSCALE
+        far += gap[tracing.skeletonize(ink)].max() > tracing.SPUR_LENGTH + 0.5
     counts = np.array(counts)
     assert far <= SAMPLE // 50
     assert np.mean(counts <= 3) >= 0.97 and np.median(counts) <= 2  # as a person draws them
@@ -96,7 +96,7 @@ def test_strokes_follow_the_digits_centre_line(mnist_sample):
 def test_a_zero_is_one_closed_stroke():
     image = np.zeros((28, 28), np.uint8)
     cv2.ellipse(image, (14, 14), (6, 9), 0, 0, 360, 255, 3)
-    strokes = replay.image_to_strokes(image)
+    strokes = tracing.image_to_strokes(image)
     assert len(strokes) == 1
     stroke = np.asarray(strokes[0])
     assert np.hypot(*(stroke[0] - stroke[-1])) < 1.0
@@ -107,10 +107,10 @@ def test_a_zero_is_one_closed_stroke():
 
 
 def test_render_draws_the_apps_round_pen():
-    dot = replay.render([[(100.0, 100.0)]])
+    dot = pen.render([[(100.0, 100.0)]])
     assert ink_box(dot) == (93, 93, 15, 15)
     assert abs((dot == 0).sum() - np.pi * 7**2) < 15
-    line = replay.render([[(100, 100), (200, 100)]], canvas_size=(300, 200))
+    line = pen.render([[(100, 100), (200, 100)]], canvas_size=(300, 200))
     assert line.shape == (200, 300) and ink_box(line) == (93, 93, 115, 15)
     assert set(np.unique(line)) == {0, 255}
 
@@ -118,20 +118,20 @@ def test_render_draws_the_apps_round_pen():
 def test_placed_digit_has_the_asked_height_and_ink_only_along_its_strokes(mnist_sample):
     images, _ = mnist_sample
     for image, height, x, y in [(images[0], 300, 100, 50), (images[1], 110, 400, 500)]:
-        strokes = replay.image_to_strokes(image)
-        placed = replay.place_strokes(strokes, height, x, y)
-        canvas = replay.render(placed)
+        strokes = tracing.image_to_strokes(image)
+        placed = pen.place_strokes(strokes, height, x, y)
+        canvas = pen.render(placed)
         box_x, box_y, box_w, box_h = ink_box(canvas)
         assert abs(box_h - height) <= 2 and abs(box_y - y) <= 1 and abs(box_x - x) <= 1
-        assert abs(box_w - replay.ink_width(strokes, height)) <= 2
+        assert abs(box_w - pen.ink_width(strokes, height)) <= 2
         distance = distance_to_lines(placed, canvas.shape)
-        assert distance[canvas == 0].max() <= replay.PEN_RADIUS + 1
-        assert (canvas[distance <= replay.PEN_RADIUS - 1] == 0).all()
+        assert distance[canvas == 0].max() <= pen.PEN_RADIUS + 1
+        assert (canvas[distance <= pen.PEN_RADIUS - 1] == 0).all()
 
 
 def test_mouse_path_steps_along_each_stroke():
     strokes = [[(10.0, 10.0), (110.0, 10.0), (110.0, 60.4)], [(300.2, 300.0)]]
-    paths = replay.strokes_to_mouse_path(strokes, step=4)
+    paths = pen.strokes_to_mouse_path(strokes, step=4)
     assert len(paths) == 2 and paths[1] == [(300, 300)]
     path = np.array(paths[0])
     assert path.dtype.kind == "i"
@@ -165,10 +165,10 @@ def test_number_cases_are_separate_digits_on_one_line(mnist_sample):
         x, y, w, h = ink_box(case.canvas())
         assert x >= 0 and y >= 0 and x + w <= 640 and y + h <= 640
         placed = [
-            replay.place_strokes(replay.image_to_strokes(images[i]), bh, bx, by)
+            pen.place_strokes(tracing.image_to_strokes(images[i]), bh, bx, by)
             for i, (bx, by, _, bh) in zip(case.sources, case.boxes, strict=True)
         ]
-        boxes = [ink_box(replay.render(p)) for p in placed]
+        boxes = [ink_box(pen.render(p)) for p in placed]
         for (x0, _, w0, h0), (x1, _, _, h1) in zip(boxes[:-1], boxes[1:], strict=True):
             assert x0 + w0 < x1  # left to right with a gap: never touching
             assert 0.8 < h1 / h0 < 1.25  # one hand, one height
