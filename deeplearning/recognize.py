@@ -11,7 +11,10 @@ The pipeline, for a 2-D uint8 canvas (255 background, 0 ink):
    sticks out sideways. Two digits of a number are of similar height and written side by
    side, so even close together they barely overlap and stay apart. Last, a short part in
    the top quarter of a group and just right of it (TOP_PART, TOP_GAP) joins it: a 5's bar
-   drawn past the end of its body.
+   drawn past the end of its body. And a short part in the upper part of a taller one and
+   just left of it (LEFT_PART, LEFT_RAISE, LEFT_GAP) joins it: a 4's open top written apart
+   from its stem, a 1's flag. Digits of a number stand on one line at about one height, so
+   neither rule joins them.
 3. `normalize_digit`: the digit's own pixels are cropped and brought to WORK_SIZE, and the
    stroke width is set to STROKE_RATIO of the digit's longer side whatever the drawing size:
    a 14 px pen on a 460 px digit would otherwise be under 1 px thin after scaling, and on a
@@ -45,6 +48,9 @@ SMALL_PART = 0.4  # a part at most this fraction of its partner's height ...
 SMALL_PART_OVERLAP = 0.15  # ... merges with this smaller overlap, ...
 TOP_PART = 0.25  # ... and, if it lies in the top quarter of its partner (a 5's bar), ...
 TOP_GAP = 0.3  # ... even across a gap up to this fraction of the partner's height
+LEFT_PART = 0.75  # a part at most this fraction of the height of a part to its right, ...
+LEFT_RAISE = 0.2  # ... ending at least this fraction of that height above its bottom ...
+LEFT_GAP = 0.15  # ... and at most this fraction of it to its left: a 4's open top, a 1's flag
 MIN_DIGIT_STROKES = 3.0  # a digit's longer side spans at least this many stroke widths
 MIN_DIGIT_FRACTION = 0.03  # ... and at least this fraction of the canvas's shorter side
 WORK_SIZE = 96  # longer side (px) at which stroke width is measured and adjusted
@@ -123,6 +129,18 @@ def _top_bar(a, b):
     return _height(b) <= SMALL_PART * _height(a) and at_top and gap <= TOP_GAP * _height(a)
 
 
+def _left_part(a, b):
+    """Whether box a is a short part just left of box b, in its upper part: a 4's open top
+    written apart from its stem, or a 1's flag."""
+    tall = _height(b)
+    return (
+        _height(a) <= LEFT_PART * _height(b)
+        and a[3] <= b[3] - LEFT_RAISE * tall
+        and a[1] >= b[1] - LEFT_RAISE * tall
+        and b[0] - a[2] <= LEFT_GAP * tall
+    )
+
+
 def _merge(groups, rule, reach):
     """Merge (labels, box) groups, sorted by left edge, while `rule(left, right)` holds for
     some pair; `reach` is how far (px) past a box's right edge a partner may start."""
@@ -160,6 +178,7 @@ def group_components(stats):
     groups = _merge(groups, _parts_overlap, 0)
     tallest = max((_height(box) for _, box in groups), default=0)
     groups = _merge(groups, _top_bar, TOP_GAP * tallest)
+    groups = _merge(groups, _left_part, LEFT_GAP * tallest)
     groups.sort(key=lambda group: (group[1][0] + group[1][2]) / 2)
     return groups
 

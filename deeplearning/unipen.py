@@ -23,6 +23,7 @@ every set that has at least three, always the same ones for the same data;
 import gzip
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def load_pen_digits(path):
             for number, line in enumerate(lines, 1):
                 if line.strip():
                     digits.append(_parse_digit(line, f"{path}: line {number}"))
-    except (OSError, EOFError, UnicodeDecodeError) as error:
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as error:
         raise DataError(f"{path}: cannot be read: {error}") from None
     if not digits:
         raise DataError(f"{path}: holds no pen digits")

@@ -47,3 +47,60 @@ def recognizer():
     from deeplearning.recognize import Recognizer
 
     return Recognizer()
+
+
+# Hand-written pen digits in a 100x100 box (y down): one template stroke list per digit.
+DIGIT_STROKES = {
+    0: [[(50, 0), (20, 15), (10, 50), (20, 85), (50, 100), (80, 85), (90, 50), (80, 15), (50, 0)]],
+    1: [[(45, 5), (55, 0), (55, 100)]],
+    2: [[(20, 25), (35, 5), (65, 5), (80, 25), (70, 50), (20, 100), (85, 100)]],
+    3: [[(20, 10), (50, 0), (80, 15), (75, 40), (45, 50), (80, 60), (85, 85), (50, 100), (15, 90)]],
+    4: [[(60, 0), (15, 65), (85, 65)], [(65, 30), (65, 100)]],
+    5: [[(80, 0), (25, 0), (20, 45), (55, 40), (80, 60), (75, 90), (45, 100), (15, 90)]],
+    6: [[(70, 0), (30, 40), (20, 75), (40, 100), (70, 95), (80, 70), (60, 50), (25, 65)]],
+    7: [[(15, 0), (85, 0), (40, 100)]],
+    8: [[(50, 50), (20, 25), (50, 0), (80, 25), (50, 50), (20, 75), (50, 100), (80, 75), (50, 50)]],
+    9: [[(75, 30), (50, 50), (20, 30), (50, 0), (75, 20), (75, 45), (65, 100)]],
+}
+# Donor sets and how many writers each has: sets of one or two writers are never held out.
+PEN_SETS = {"tab": 10, "pad": 5, "duo": 2}
+
+
+def write_pen_digits(path, sets=PEN_SETS, per_digit=2, seed=0):
+    """Write pen digits in the documented JSON-lines format (gzipped for .gz): every writer of
+    every set writes each digit `per_digit` times in their own size, slant and wobble."""
+    import gzip
+    import json
+
+    rng = np.random.default_rng(seed)
+    lines = []
+    for donor, writers in sets.items():
+        for w in range(writers):
+            size, slant = rng.uniform(20, 400), rng.uniform(-0.2, 0.2)
+            for _ in range(per_digit):
+                for label, strokes in DIGIT_STROKES.items():
+                    drawn = [
+                        [
+                            [
+                                round((x + slant * (100 - y)) * size / 100 + rng.normal(0, 0.5)),
+                                round(y * size / 100 + rng.normal(0, 0.5)),
+                            ]
+                            for x, y in stroke
+                        ]
+                        for stroke in strokes
+                    ]
+                    record = {"label": str(label), "writer": f"{donor}/w{w}", "strokes": drawn}
+                    lines.append(json.dumps(record))
+    text = "\n".join(lines) + "\n"
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wt") as file:
+        file.write(text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pen_data(tmp_path_factory):
+    """A folder holding digits.jsonl.gz: 17 writers in 3 sets, 20 digits each."""
+    folder = tmp_path_factory.mktemp("pen")
+    write_pen_digits(folder / "digits.jsonl.gz")
+    return folder

@@ -293,3 +293,51 @@ def test_command_reads_replayed_digits_with_the_real_model(tmp_path, capsys, mni
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["single_count"] == 40 and result["number_count"] == 10
     assert result["single_accuracy"] >= 0.85 and result["number_accuracy"] >= 0.6
+
+
+# --- real pen trajectories ---------------------------------------------------------------------
+
+
+def test_unipen_replay_reads_held_out_writers_end_to_end(tmp_path, capsys, pen_data):
+    """The fixture's held-out writers drawn with the app's pen and read by the real model."""
+    errors = tmp_path / "errors.png"
+    argv = ["--unipen", str(pen_data), "--numbers", "12", "--errors", str(errors)]
+    assert replay.main(argv) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(out[-1])
+    # 3 of the 17 writers are held out (2 of "tab", 1 of "pad"), 20 digits each.
+    assert out[0].startswith("held-out writers: 3 (60 digits)")
+    assert result["single_count"] == 60 and result["number_count"] == 12
+    assert result["single_accuracy"] >= 0.8 and result["number_accuracy"] >= 0.5
+    by_set = next(line for line in out if line.startswith("single digits by donor set: "))
+    assert "pad " in by_set and "tab " in by_set and "duo" not in by_set
+    assert any(line.startswith("single digits by digit: 0 ") for line in out)
+    assert any(line.startswith("writers with most misread digits: ") for line in out)
+    if result["single_accuracy"] < 1 or result["number_accuracy"] < 1:
+        assert cv2.imread(str(errors)) is not None
+
+
+def test_unipen_numbers_are_one_writers_digits(pen_data):
+    from deeplearning.unipen import load_pen_digits
+
+    digits = load_pen_digits(pen_data)
+    labels = [d.label for d in digits]
+    writers = [[i for i, d in enumerate(digits) if d.writer == w] for w in ("tab/w0", "pad/w1")]
+    rng = np.random.default_rng(0)
+    cases = replay.number_cases(replay.pen_digit_strokes(digits), labels, rng, 30, writers)
+    for case in cases:
+        assert 2 <= len(case.text) <= 4 and len(case.boxes) == len(case.text)
+        assert len({digits[i].writer for i in case.sources}) == 1
+        xs = [box[0] for box in case.boxes]
+        assert xs == sorted(xs)
+
+
+def test_unipen_replay_bad_input(tmp_path, capsys, pen_data):
+    assert replay.main(["--unipen", str(tmp_path / "nowhere")]) == 1
+    assert "no such file" in one_error_line(capsys)
+    assert replay.main(["--unipen", str(pen_data), "--count", "61"]) == 1
+    assert "only 60 held-out digits" in one_error_line(capsys)
+    assert replay.main(["--unipen", str(pen_data), "--mnist", str(tmp_path)]) == 1
+    assert "not allowed with argument" in one_error_line(capsys)
+    assert replay.main(["--unipen", str(pen_data), "--errors", str(tmp_path / "e.txt")]) == 1
+    assert "must end in .png" in one_error_line(capsys)

@@ -58,3 +58,22 @@ def test_command_bad_input(tmp_path, capsys, extra, message):
     assert train.main(["--data", str(tmp_path), "--out", str(tmp_path / "m.keras"), *extra]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_command_trains_on_pen_digits_of_training_writers_only(tmp_path, kaggle_dir, pen_data):
+    out = tmp_path / "m.keras"
+    args = ["--data", str(kaggle_dir), "--epochs", "1", "--sample", "300", "--out", str(out)]
+    assert train.main([*args, "--unipen", str(pen_data), "--unipen-copies", "2"]) == 0
+    info = json.loads(out.with_suffix(".json").read_text())
+    # 17 writers x 20 digits; the 3 held-out writers' 60 are left out.
+    assert info["pen_digits"] == 280 and info["pen_copies_each"] == 2
+    assert info["pen_data"] == str(pen_data)
+    assert load_model(out).count_params() == 887_530
+
+
+def test_command_refuses_bad_pen_data(tmp_path, kaggle_dir, capsys):
+    args = ["--data", str(kaggle_dir), "--out", str(tmp_path / "m.keras")]
+    assert train.main([*args, "--unipen", str(tmp_path)]) == 1
+    assert "digits.jsonl.gz: no such file" in capsys.readouterr().err
+    assert train.main([*args, "--unipen", str(tmp_path), "--unipen-copies", "0"]) == 1
+    assert "--unipen-copies 0" in capsys.readouterr().err
