@@ -38,7 +38,10 @@ train: $(STAMP)
 evaluate: $(STAMP)
 	$(BIN)/python -m deeplearning.evaluate --model model/mnist_cnn.keras --mnist $(MNIST)
 
+# Real pen digits (deeplearning/unipen.py's format), for the real-handwriting replay.
+UNIPEN ?= ../shared/unipen
 replay: $(STAMP)
+	$(BIN)/python -m deeplearning.replay --unipen $(UNIPEN)
 	$(BIN)/python -m deeplearning.replay --mnist $(MNIST)
 
 # The quick benchmarks (a few minutes); time_to_accuracy.py is run on its own (see RESULTS.md).

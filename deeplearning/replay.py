@@ -58,6 +58,7 @@ TILE_SIZE = 200
 CROP_SIZE = 40
 HEIGHT_BANDS = (110, 200, 300, 461)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+GREY = (110, 110, 110)
 WORST_WRITERS = 5  # writers with the most misread digits, in the --unipen report
 
 
@@ -345,6 +346,8 @@ def _error_tile(outcome):
     label = f"want {outcome.case.text} read {outcome.read or '-'}"
     label += " (scan ok)" if outcome.scan_right else ""
     cv2.putText(strip, label, (3, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 200), 1)
+    if outcome.case.group:  # the writer, in the canvas's top-left corner
+        cv2.putText(thumb, outcome.case.group, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35, GREY, 1)
     tile = np.vstack([thumb, strip])
     return cv2.copyMakeBorder(tile, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(128, 128, 128))
 

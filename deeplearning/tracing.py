@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
+from skimage import morphology
 
 from deeplearning.data import IMAGE_SIZE
 from deeplearning.pen import SINGLE_HEIGHT, drawn_digit, in_processes
@@ -62,34 +63,6 @@ def _drop_specks(ink, min_area):
     return np.isin(labels, keep)
 
 
-def _neighbours(padded):
-    """The eight neighbour planes of a padded 0/1 array, in RING order."""
-    h, w = padded.shape[0] - 2, padded.shape[1] - 2
-    return [padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in RING]
-
-
-def _zhang_suen(ink):
-    img = np.pad(ink.astype(np.uint8), 1)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = _neighbours(img)  # p[0..7] = N, NE, E, SE, S, SW, W, NW
-            count = sum(p)
-            transitions = sum((p[i] == 0) & (p[(i + 1) % 8] == 1) for i in range(8))
-            n, e, s, w = p[0], p[2], p[4], p[6]
-            if step == 0:
-                sides = ((n * e * s) == 0) & ((e * s * w) == 0)
-            else:
-                sides = ((n * e * w) == 0) & ((n * s * w) == 0)
-            delete = (img[1:-1, 1:-1] == 1) & (count >= 2) & (count <= 6)
-            delete &= (transitions == 1) & sides
-            if delete.any():
-                img[1:-1, 1:-1][delete] = 0
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1].astype(bool)
-
-
 def _ring_is_simple(mask):
     """Whether a pixel with this ring of neighbours (bit i = RING[i]) can go without changing
     the topology: its ink neighbours are one 8-connected group and exactly one background
@@ -124,7 +97,7 @@ SIMPLE_RING = np.array([_ring_is_simple(mask) for mask in range(256)])
 
 
 def _remove_staircase(skeleton):
-    """Zhang-Suen leaves L-shaped corners two pixels thick; drop those redundant pixels so
+    """Thinning leaves some L-shaped corners two pixels thick; drop those redundant pixels so
     every centre-line pixel has exactly two neighbours except at ends and junctions."""
     img = np.pad(skeleton, 1)
     for y, x in zip(*np.nonzero(img), strict=True):
@@ -135,8 +108,9 @@ def _remove_staircase(skeleton):
 
 
 def skeletonize(ink):
-    """A bool ink mask -> its 1-px-wide centre line, with the same pieces and holes."""
-    return _remove_staircase(_zhang_suen(ink))
+    """A bool ink mask -> its 1-px-wide centre line, with the same pieces and holes:
+    scikit-image's thinning, then the corners it leaves two pixels thick made one."""
+    return _remove_staircase(morphology.skeletonize(ink))
 
 
 # --- tracing ----------------------------------------------------------------------------------
@@ -313,7 +287,7 @@ def _chain_edges(graph, partner):
     used, strokes = set(), []
 
     def follow(index, side):
-        points = []
+        first, points = index, []
         while index not in used:
             used.add(index)
             path = graph.edges[index][2]
@@ -321,8 +295,12 @@ def _chain_edges(graph, partner):
             points.extend(path[1:] if points and np.array_equal(points[-1], path[0]) else path)
             nxt = partner.get((index, 1 - side))
             if nxt is None:
-                break
+                return np.array(points)
             index, side = nxt
+        # Back at the first edge: a loop. Close it, even where a crossing's pixels lay between
+        # where it left and where it came back.
+        if index == first and not np.array_equal(points[0], points[-1]):
+            points.append(points[0])
         return np.array(points)
 
     free = [(i, s) for i in range(len(graph.edges)) for s in (0, 1) if (i, s) not in partner]
@@ -343,12 +321,11 @@ def _smooth(path, sigma, tolerance):
     mode = "wrap" if closed else "nearest"
     body = path[:-1] if closed else path
     smooth = np.stack([gaussian_filter1d(body[:, k], sigma, mode=mode) for k in (0, 1)], axis=1)
-    if closed:
-        smooth = np.vstack([smooth, smooth[:1]])
-    else:  # the pen starts and stops where the line really ends
+    if not closed:  # the pen starts and stops where the line really ends
         smooth[0], smooth[-1] = path[0], path[-1]
-    kept = cv2.approxPolyDP(smooth.astype(np.float32).reshape(-1, 1, 2), tolerance, False)
-    return kept.reshape(-1, 2).astype(float)
+    kept = cv2.approxPolyDP(smooth.astype(np.float32).reshape(-1, 1, 2), tolerance, closed)
+    kept = kept.reshape(-1, 2).astype(float)
+    return np.vstack([kept, kept[:1]]) if closed else kept  # a loop ends where it began
 
 
 def _orient(stroke):
