@@ -263,7 +263,7 @@ def parse_args(argv):
     parser.add_argument(
         "--batch-size", type=int, default=BATCH_SIZE, help="batch size (default 32)"
     )
-    parser.add_argument("--sample", type=int, help="train on only the first N images")
+    parser.add_argument("--sample", type=int, help="train on only the first N images (and N pen digits)")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH, help="model file to write")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
     parser.add_argument("--log", type=Path, help="CSV file for a per-epoch log")
