@@ -38,14 +38,14 @@ def build_model():
     )
 
 
-def compile_model(model, steps_per_execution=1):
-    """Adam with its defaults, categorical cross-entropy, accuracy.
+def compile_model(model, steps_per_execution=1, learning_rate=0.001):
+    """Adam (its default learning rate unless told), categorical cross-entropy, accuracy.
 
     `steps_per_execution` runs several batches per call into TensorFlow; it changes nothing
     the model computes, only how often Python is involved.
     """
     model.compile(
-        optimizer=keras.optimizers.Adam(),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,

@@ -13,6 +13,7 @@ Command line:
 
 import argparse
 import csv
+import functools
 import hashlib
 import json
 import platform
@@ -29,7 +30,13 @@ from tensorflow.keras.preprocessing.image import ImageDataGenerator
 from deeplearning.atomic import OverwriteError, atomic_path, refuse_overwrite
 from deeplearning.data import NUM_CLASSES, DataError, load_test_csv, load_train_csv, to_model_input
 from deeplearning.evaluate import accuracy_report
-from deeplearning.model import DEFAULT_MODEL_PATH, build_model, compile_model
+from deeplearning.model import (
+    DEFAULT_MODEL_PATH,
+    ModelError,
+    build_model,
+    compile_model,
+    load_model,
+)
 from deeplearning.submission import read_submission
 
 BATCH_SIZE = 32
@@ -85,12 +92,13 @@ class AugmentedBatches(keras.utils.PyDataset):
         self.batches.on_epoch_end()  # reshuffle, as the generator does
 
 
-def decaying_rate(epoch, rate=None):
-    """The 'decay' schedule: Adam's default rate for 3 epochs, then 20% less each epoch."""
-    return INITIAL_RATE * DECAY_PER_EPOCH ** max(0, epoch - 2)
+def decaying_rate(epoch, rate=None, initial=INITIAL_RATE):
+    """The 'decay' schedule: the initial rate (Adam's default) for 3 epochs, then 20% less
+    each epoch."""
+    return initial * DECAY_PER_EPOCH ** max(0, epoch - 2)
 
 
-def make_callbacks(schedule="plateau"):
+def make_callbacks(schedule="plateau", initial_rate=INITIAL_RATE):
     """Lower the learning rate as training goes; stop (best weights kept) when validation loss
     stalls for 5 epochs.
 
@@ -102,7 +110,9 @@ def make_callbacks(schedule="plateau"):
             monitor="val_loss", patience=3, factor=0.5, min_lr=1e-5, verbose=1
         )
     else:
-        annealer = keras.callbacks.LearningRateScheduler(decaying_rate)
+        annealer = keras.callbacks.LearningRateScheduler(
+            functools.partial(decaying_rate, initial=initial_rate)
+        )
     return [
         annealer,
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True),
@@ -156,6 +166,8 @@ def train(
     schedule="plateau",
     pen_digits=(),
     pen_digit_copies=0,
+    start_from=None,
+    initial_rate=INITIAL_RATE,
 ):
     """Train a fresh model with the tutorial's recipe; return (model, history, seconds).
 
@@ -164,6 +176,8 @@ def train(
     many copies of every training image as the app's pen would draw it, each at its own
     random size (validation images never). `pen_digits` (recorded pen digits, see
     deeplearning/unipen.py) adds `pen_digit_copies` varied drawings of each of them.
+    `start_from` (a saved model's path) fine-tunes its weights instead of fresh ones,
+    starting at `initial_rate`.
     """
     x_train, x_val, y_train, y_val = split_validation(images, labels)
     if pen_copies:
@@ -193,14 +207,17 @@ def train(
         y_train = np.concatenate([y_train, keras.utils.to_categorical(drawn_labels, NUM_CLASSES)])
     keras.mixed_precision.set_global_policy(precision)
     try:
-        model = compile_model(build_model(), steps_per_execution=steps_per_execution)
+        model = build_model()
+        if start_from:
+            model.set_weights(load_model(start_from).get_weights())
+        model = compile_model(model, steps_per_execution, initial_rate)
         batches = AugmentedBatches(x_train, y_train, batch_size, workers)
         start = time.perf_counter()
         history = model.fit(
             batches,
             epochs=epochs,
             validation_data=(x_val, y_val),
-            callbacks=[*make_callbacks(schedule), *extra_callbacks],
+            callbacks=[*make_callbacks(schedule, initial_rate), *extra_callbacks],
             verbose=verbose,
         )
     finally:
@@ -263,7 +280,9 @@ def parse_args(argv):
     parser.add_argument(
         "--batch-size", type=int, default=BATCH_SIZE, help="batch size (default 32)"
     )
-    parser.add_argument("--sample", type=int, help="train on only the first N images (and N pen digits)")
+    parser.add_argument(
+        "--sample", type=int, help="train on only the first N images (and N pen digits)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH, help="model file to write")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
     parser.add_argument("--log", type=Path, help="CSV file for a per-epoch log")
@@ -307,6 +326,18 @@ def parse_args(argv):
         metavar="N",
         help=f"varied drawings of each --unipen digit (default {DEFAULT_PEN_DIGIT_COPIES})",
     )
+    parser.add_argument(
+        "--start-from",
+        type=Path,
+        metavar="MODEL",
+        help="fine-tune this saved model's weights instead of training fresh ones",
+    )
+    parser.add_argument(
+        "--initial-rate",
+        type=float,
+        default=INITIAL_RATE,
+        help=f"Adam's learning rate at the start (default {INITIAL_RATE}; lower to fine-tune)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument(
         "--dry-run", action="store_true", help=f"one epoch on {DRY_RUN_SAMPLE} images; save nothing"
@@ -323,6 +354,10 @@ def main(argv=None):
             raise DataError("--epochs and --batch-size must be at least 1, --sample at least 10")
         if args.unipen_copies < 1:
             raise DataError(f"--unipen-copies {args.unipen_copies}: must be at least 1")
+        if not 0 < args.initial_rate <= 1:
+            raise DataError(f"--initial-rate {args.initial_rate}: must be above 0 and at most 1")
+        if args.start_from:
+            load_model(args.start_from)  # a ModelError naming the file, before any work
         if args.watch_test and not args.log:
             raise DataError("--watch-test needs --log FILE to write to")
         if not args.dry_run:
@@ -338,7 +373,7 @@ def main(argv=None):
             test_images = load_test_csv(args.data / "test.csv")
             test_labels = read_submission(args.data / "test_labels.csv", len(test_images))
             test = (to_model_input(test_images), test_labels)
-    except (DataError, OverwriteError) as error:
+    except (DataError, OverwriteError, ModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.sample:
@@ -367,9 +402,14 @@ def main(argv=None):
         schedule=args.schedule,
         pen_digits=pen_digits,
         pen_digit_copies=args.unipen_copies,
+        start_from=args.start_from,
+        initial_rate=args.initial_rate,
     )
     info = training_info(args.data / "train.csv", len(images), history, seconds, args.batch_size)
     info.update(precision=args.precision, pen_copies=args.pen_copies, schedule=args.schedule)
+    info["initial_rate"] = args.initial_rate
+    if args.start_from:
+        info.update(start_from=str(args.start_from), start_from_sha256=file_sha256(args.start_from))
     if args.unipen:
         info.update(
             pen_data=str(args.unipen),
