@@ -21,14 +21,15 @@ from deeplearning.recognize import read_number
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_FRAME = 3  # about what a hand gives at 60 frames a second
+HEIGHTS_USED = (220, 250, 300)  # px: the sizes these tests draw digits at
 
 
 @pytest.fixture(scope="session")
 def digit_strokes(mnist_sample, recognizer):
     """strokes(label): an MNIST image of that digit traced into pen strokes (28x28 frame).
 
-    The first of a few candidates that the recognizer reads right when rendered: these
-    tests are about the app, not about the model's accuracy.
+    The first of a few candidates that the recognizer reads right when rendered at every
+    height the tests use: these tests are about the app, not about the model's accuracy.
     """
     from deeplearning.tracing import image_to_strokes
 
@@ -39,8 +40,8 @@ def digit_strokes(mnist_sample, recognizer):
         if label not in cache:
             for index in np.flatnonzero(labels == label)[:20]:
                 traced = image_to_strokes(images[index])
-                canvas = render(place_strokes(traced, 300, 170, 170))
-                if read_number(recognizer.recognize(canvas)) == str(label):
+                canvases = [render(place_strokes(traced, h, 170, 170)) for h in HEIGHTS_USED]
+                if all(read_number(recognizer.recognize(c)) == str(label) for c in canvases):
                     cache[label] = traced
                     break
             else:
