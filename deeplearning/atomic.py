@@ -63,7 +63,9 @@ def check_output(path, force=False, suffixes=None, what="output"):
     for an existing file) naming the path."""
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
-        names = ", ".join(suffixes)
+        names = " or ".join(
+            [", ".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes
+        )
         raise OutputError(f"{path}: the {what} file's name must end in {names}")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")

@@ -53,7 +53,7 @@ def test_refuse_overwrite(tmp_path):
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("model", "must end in .keras, .h5"),
+        ("model", "must end in .keras or .h5"),
         ("folder", "is a folder"),
         ("afile/model.keras", "afile: is a file, not a folder"),
         ("taken.keras", "already exists (pass --force"),
