@@ -56,7 +56,7 @@ def _writable_folder(folder):
     probe.unlink(missing_ok=True)
 
 
-def check_output(path, force=False, suffixes=None, what="output"):
+def check_output(path, force=False, suffixes=None, what="output file"):
     """Check before any work that `path` can be written: the right suffix (one of `suffixes`,
     when given), not a folder, in a folder that exists or can be made and that may be
     written to, and not an existing file unless `force`. Raises OutputError (OverwriteError
@@ -66,7 +66,7 @@ def check_output(path, force=False, suffixes=None, what="output"):
         names = " or ".join(
             [", ".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes
         )
-        raise OutputError(f"{path}: the {what} file's name must end in {names}")
+        raise OutputError(f"{path}: the name of the {what} must end in {names}")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")
     if path.exists() and not path.is_file():
@@ -81,11 +81,11 @@ def check_outputs(paths, force=False):
     two of them are the same file."""
     seen = {}
     for entry in paths:
-        path, suffixes, what = entry if isinstance(entry, tuple) else (entry, None, "output")
+        path, suffixes, what = entry if isinstance(entry, tuple) else (entry, None, "output file")
         check_output(path, force, suffixes, what)
         key = Path(os.path.abspath(path))
         if key in seen:
-            raise OutputError(f"{path}: named twice, as {seen[key]} and as {what}")
+            raise OutputError(f"{path}: named twice, as the {seen[key]} and as the {what}")
         seen[key] = what
 
 

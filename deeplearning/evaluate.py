@@ -204,7 +204,7 @@ def parse_args(argv):
 
 def image_outputs(args):
     """The images a run writes, as check_outputs takes them."""
-    named = (("errors", args.errors), ("confusion-matrix", args.confusion))
+    named = (("errors image", args.errors), ("confusion-matrix image", args.confusion))
     return [(path, plots.FIGURE_SUFFIXES, what) for what, path in named if path]
 
 

@@ -371,7 +371,8 @@ def parse_args(argv):
 
 def output_paths(args):
     """What a run writes, as check_outputs takes them: the model, its JSON and the log."""
-    paths = [(args.out, MODEL_SUFFIXES, "model"), (args.out.with_suffix(".json"), None, "JSON")]
+    json_file = args.out.with_suffix(".json")
+    paths = [(args.out, MODEL_SUFFIXES, "model file"), (json_file, None, "model's JSON file")]
     return paths + ([(args.log, None, "log")] if args.log else [])
 
 

@@ -65,7 +65,7 @@ def test_check_output_refuses(tmp_path, name, message):
     (tmp_path / "taken.keras").write_text("x")
     suffixes = None if name == "folder" else (".keras", ".h5")
     with pytest.raises(OutputError, match=re.escape(message)):
-        check_output(tmp_path / name, suffixes=suffixes, what="model")
+        check_output(tmp_path / name, suffixes=suffixes, what="model file")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "folder", "taken.keras"]
 
 
