@@ -262,3 +262,22 @@ def test_ctrl_c_during_training_says_interrupted(tmp_path, kaggle_dir):
     assert process.returncode == 130, err
     assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_log_that_cannot_be_written_does_not_stop_training(tmp_path, capsys, monkeypatch):
+    from deeplearning.atomic import OutputError
+
+    log = train.EpochLog(tmp_path / "log.csv")
+    log.rows = [{"epoch": 1, "seconds": 1.0}]
+
+    def full_disk(path, overwrite=True):
+        raise OutputError(f"{path}: cannot write (No space left on device)")
+
+    monkeypatch.setattr(train, "atomic_path", full_disk)
+    log.write()
+    log.write()
+    assert "No space left on device" in str(log.error)
+    assert capsys.readouterr().err.count("warning: ") == 1  # said once, not every epoch
+    monkeypatch.undo()
+    log.write()
+    assert log.error is None and (tmp_path / "log.csv").read_text().startswith("epoch,seconds")
