@@ -94,6 +94,8 @@ def _open_text(path):
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{path}: is a folder, not a file")
+    if path.exists() and not path.is_file():
+        raise DataError(f"{path}: is not a regular file")
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
@@ -137,16 +139,18 @@ def read_csv_checked(path, columns, limits):
     column and what is wrong: the first problem in the file.
     """
     bounds = [limits(name) for name in columns]
-    values = np.empty((_count_lines(path), len(columns)), _value_type(bounds))
+    try:
+        values = np.empty((_most_rows(path, len(columns)), len(columns)), _value_type(bounds))
+    except MemoryError:
+        raise DataError(f"{path}: too large to read into the memory here") from None
     rows, block = 0, []
 
     def take(block):
         nonlocal values, rows
         parsed = _parse_block(path, block, columns, bounds)
-        if rows + len(parsed) > len(values):  # the file grew while being read
-            values = np.concatenate([values[:rows], parsed])
-        else:
-            values[rows : rows + len(parsed)] = parsed
+        if rows + len(parsed) > len(values):  # lines ending in a bare CR, or a growing file
+            values = np.resize(values, (max(2 * len(values), rows + len(parsed)), len(columns)))
+        values[rows : rows + len(parsed)] = parsed
         rows += len(parsed)
 
     try:
@@ -174,14 +178,16 @@ def read_csv_checked(path, columns, limits):
     return values[:rows]
 
 
-def _count_lines(path):
-    """How many lines a file has after its first, at most: rows to make room for."""
+def _most_rows(path, columns):
+    """How many rows a CSV file can hold at most: rows to make room for. Each row has a line
+    of its own and at least one character and a comma per cell (blank lines count neither)."""
     try:
         with open(path, "rb") as file:
             breaks = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+        size = Path(path).stat().st_size
     except OSError:
         return 0  # reading it again will say what is wrong
-    return breaks
+    return min(breaks, size // (2 * columns - 1) + 1)
 
 
 def _check_header(path, line, columns):

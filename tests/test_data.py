@@ -466,3 +466,17 @@ def test_a_failed_download_is_one_line(tmp_path, monkeypatch, capsys):
 def test_a_bad_argument_is_one_line(capsys):
     assert data.main(["mnist", "--nonsense"]) == 1
     one_error_line(capsys.readouterr().err, "unrecognized arguments: --nonsense")
+
+
+def test_lines_ending_in_a_bare_carriage_return_are_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CSV_BLOCK_LINES", 2)
+    rows = [",".join(map(str, good_row(label))) for label in range(5)]
+    path = tmp_path / "train.csv"
+    path.write_bytes("\r".join([HEADER, *rows]).encode())
+    assert load_train_csv(path)[1].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_a_file_of_blank_lines_takes_no_memory_to_refuse(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(HEADER + "\n" * 5_000_000)  # room for 5,000,000 rows of 785 bytes: 4 GB
+    check_fails(path, "a header but no data rows")
