@@ -49,6 +49,7 @@ CANVAS_MARGIN = 4  # px kept clear at the canvas edge
 # --- command ---------------------------------------------------------------------------------
 DEFAULT_MNIST = Path("../shared/mnist")
 DEFAULT_NUMBERS = 1000
+MAX_NUMBERS = 100_000  # every case is kept for the report: far more would exhaust memory
 QUICK_COUNT = 50
 QUICK_NUMBERS = 20
 ERROR_TILES = 60
@@ -428,8 +429,8 @@ def parse_args(argv):
             if limit
             else f"--count {args.count} is out of range: it must be 0 or more"
         )
-    if args.numbers < 0:
-        raise ReplayError(f"--numbers {args.numbers} is out of range: it must be 0 or more")
+    if not 0 <= args.numbers <= MAX_NUMBERS:
+        raise ReplayError(f"--numbers {args.numbers} is out of range: it must be 0..{MAX_NUMBERS}")
     if args.count == 0 and args.numbers == 0:
         raise ReplayError("nothing to do: --count and --numbers are both 0")
     return args

@@ -28,7 +28,13 @@ from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
 from deeplearning import cli
 from deeplearning.atomic import OutputError, atomic_path, atomic_paths, check_outputs
-from deeplearning.data import NUM_CLASSES, load_test_csv, load_train_csv, to_model_input
+from deeplearning.data import (
+    NUM_CLASSES,
+    NUM_PIXELS,
+    load_test_csv,
+    load_train_csv,
+    to_model_input,
+)
 from deeplearning.evaluate import accuracy_report
 from deeplearning.model import DEFAULT_MODEL_PATH, build_model, compile_model
 from deeplearning.submission import read_submission
@@ -369,6 +375,28 @@ def parse_args(argv):
     return args
 
 
+def check_memory(images, pen_copies, pen_digits, pen_digit_copies):
+    """Refuse, before hours of drawing, copies that would not fit in the memory free now."""
+    available = available_memory()
+    count = images * (1 + pen_copies) + pen_digits * pen_digit_copies
+    needed = 2 * count * NUM_PIXELS * 4  # float32 images, twice over while they are joined
+    if available is not None and needed > available:
+        raise cli.CommandError(
+            f"--pen-copies {pen_copies}, --unipen-copies {pen_digit_copies}: {count:,} training "
+            f"images would need about {needed / 1e9:.1f} GB; {available / 1e9:.1f} GB is free"
+        )
+
+
+def available_memory():
+    """Bytes of memory free for new work (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as file:
+            fields = dict(line.split(":", 1) for line in file if ":" in line)
+        return int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def output_paths(args):
     """What a run writes, as check_outputs takes them: the model, its JSON and the log."""
     json_file = args.out.with_suffix(".json")
@@ -398,6 +426,7 @@ def run(argv):
     if args.sample:
         images, labels = images[: args.sample], labels[: args.sample]
         pen_digits = pen_digits[: args.sample]
+    check_memory(len(images), args.pen_copies, len(pen_digits), args.unipen_copies)
     if args.unipen:
         writers = len({d.writer for d in pen_digits})
         print(

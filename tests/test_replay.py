@@ -216,6 +216,7 @@ def one_error_line(capsys):
         (["--numbers", "-5"], "--numbers -5"),
         (["--count", "many"], "invalid int value"),
         (["--count", "0", "--numbers", "0"], "nothing to do"),
+        (["--numbers", "1000000000"], "--numbers 1000000000 is out of range: it must be 0..100000"),
         (["--seed", "-1"], "--seed: -1 is out of range: it must be 0..4294967295"),
         (["--seed", str(2**32)], f"--seed: {2**32} is out of range"),
     ],

@@ -281,3 +281,16 @@ def test_a_log_that_cannot_be_written_does_not_stop_training(tmp_path, capsys, m
     monkeypatch.undo()
     log.write()
     assert log.error is None and (tmp_path / "log.csv").read_text().startswith("epoch,seconds")
+
+
+@pytest.mark.parametrize("option", [["--pen-copies", "1000000"], ["--unipen-copies", "1000000000"]])
+def test_copies_that_cannot_fit_in_memory_are_refused_before_drawing(
+    tmp_path, kaggle_dir, pen_data, capsys, monkeypatch, option
+):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(train, "train", no_training)
+    argv = ["--data", str(kaggle_dir), "--out", str(tmp_path / "m.keras"), *option]
+    assert train.main([*argv, "--unipen", str(pen_data)]) == 1
+    one_error_line(capsys.readouterr().err, " ".join(option), "GB is free")
