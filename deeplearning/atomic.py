@@ -28,15 +28,6 @@ def _exists_message(path):
     return f"{path}: already exists (pass --force to overwrite it)"
 
 
-def refuse_overwrite(paths, force):
-    """Raise OverwriteError naming the first existing path, unless force is set."""
-    if force:
-        return
-    for path in paths:
-        if Path(path).exists():
-            raise OverwriteError(_exists_message(path))
-
-
 def _writable_folder(folder):
     """Raise OutputError unless a file can be created in `folder` or in the folders that
     would be made for it: the nearest existing ancestor must be a writable folder."""
@@ -63,10 +54,7 @@ def check_output(path, force=False, suffixes=None, what="output file"):
     for an existing file) naming the path."""
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
-        names = " or ".join(
-            [", ".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes
-        )
-        raise OutputError(f"{path}: the name of the {what} must end in {names}")
+        raise OutputError(f"{path}: the name of the {what} must end in {_one_of(suffixes)}")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")
     if path.exists() and not path.is_file():
@@ -74,6 +62,11 @@ def check_output(path, force=False, suffixes=None, what="output file"):
     _writable_folder(path.parent)
     if path.exists() and not force:
         raise OverwriteError(_exists_message(path))
+
+
+def _one_of(names):
+    """'a', 'a or b', 'a, b or c'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def check_outputs(paths, force=False):

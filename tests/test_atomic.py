@@ -15,7 +15,6 @@ from deeplearning.atomic import (
     atomic_paths,
     check_output,
     check_outputs,
-    refuse_overwrite,
     write_new,
 )
 
@@ -37,14 +36,6 @@ def test_finished_write_replaces_file(tmp_path):
         tmp.write_text("new")
     assert target.read_text() == "new"
     assert [p.name for p in target.parent.iterdir()] == ["model.keras"]
-
-
-def test_refuse_overwrite(tmp_path):
-    (tmp_path / "a").write_text("x")
-    refuse_overwrite([tmp_path / "b"], force=False)
-    refuse_overwrite([tmp_path / "a"], force=True)
-    with pytest.raises(OverwriteError, match="a: already exists"):
-        refuse_overwrite([tmp_path / "b", tmp_path / "a"], force=False)
 
 
 # --- checking output paths before any work ---------------------------------------------------
