@@ -87,7 +87,7 @@ def first_reaching(log, target):
                 if values[2] >= target:
                     return int(values[0]), values[1]
     except OSError as error:
-        raise DataError(f"{log}: cannot be read ({cli.describe_os_error(error)})") from None
+        raise DataError(f"{log}: cannot be read ({cli.os_reason(error)})") from None
     return None
 
 

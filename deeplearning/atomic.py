@@ -13,7 +13,7 @@ import signal
 import threading
 from pathlib import Path
 
-from deeplearning.cli import CommandError
+from deeplearning.cli import CommandError, os_reason
 
 
 class OutputError(CommandError):
@@ -173,7 +173,7 @@ def _named(error, paths, temporaries):
 
 
 def _reason(error):
-    return f"cannot write ({error.strerror or error})"
+    return f"cannot write ({os_reason(error)})"
 
 
 @contextlib.contextmanager

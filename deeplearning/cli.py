@@ -127,5 +127,10 @@ def run(body):
 
 def describe_os_error(error):
     """'<file>: <reason>' for an OSError, or just the reason when it names no file."""
-    reason = error.strerror or str(error) or type(error).__name__
+    reason = os_reason(error)
     return f"{error.filename}: {reason}" if error.filename else reason
+
+
+def os_reason(error):
+    """What went wrong, without the file name: "Permission denied" for an OSError."""
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__

@@ -101,7 +101,7 @@ def _open_text(path):
     try:
         return open(path, encoding="utf-8-sig", errors="replace")
     except OSError as error:
-        raise DataError(f"{path}: cannot be read ({cli.describe_os_error(error)})") from None
+        raise DataError(f"{path}: cannot be read ({cli.os_reason(error)})") from None
 
 
 def _lines(file, path):
@@ -172,7 +172,7 @@ def read_csv_checked(path, columns, limits):
                     block = []
             take(block)
     except OSError as error:
-        raise DataError(f"{path}: cannot be read ({cli.describe_os_error(error)})") from None
+        raise DataError(f"{path}: cannot be read ({cli.os_reason(error)})") from None
     if not rows:
         raise DataError(f"{path}: file is empty: a header but no data rows")
     return values[:rows]
@@ -335,8 +335,7 @@ def read_idx(path):
             raw = file.read(size + 1)
     except (OSError, EOFError, zlib.error) as error:
         what = "not a readable gzip file" if zipped else "cannot be read"
-        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        raise DataError(f"{path}: {what} ({reason})") from None
+        raise DataError(f"{path}: {what} ({cli.os_reason(error)})") from None
     if len(raw) != size:
         raise DataError(
             f"{path}: header says shape {shape} ({size} bytes) but the file holds "

@@ -298,7 +298,7 @@ def test_an_unreadable_file_is_one_line(tmp_path, unprivileged):
     path.chmod(0)
     result = run_python("-m", "deeplearning.data", "check", path, prefix=unprivileged)
     assert result.returncode == 1
-    one_error_line(result.stderr, path, "cannot be read", "Permission denied")
+    one_error_line(result.stderr, path, "cannot be read (Permission denied)")
 
 
 def test_a_folder_is_not_a_csv_file(tmp_path):
@@ -380,7 +380,7 @@ def test_an_unreadable_source_is_one_line(tmp_path, mnist_dir, unprivileged):
     out = tmp_path / "out"
     result = run_python("-m", "deeplearning.data", *mnist_args(mnist_dir, out), prefix=unprivileged)
     assert result.returncode == 1
-    one_error_line(result.stderr, unreadable, "cannot be read", "Permission denied")
+    one_error_line(result.stderr, unreadable, "cannot be read (Permission denied)")
     assert not out.exists()
 
 
