@@ -6,16 +6,17 @@ canvas with a green box and the predicted digit at each digit, the number in lar
 each digit's confidence (and its runner-up when unsure) and the 28x28 images the model saw.
 
 Controls: left button draws; right button or R clears; U or Ctrl+Z undoes the last stroke;
-S saves the window to drawing-YYYYmmdd-HHMMSS.png; Q or closing the window quits.
+S saves the window to drawing-YYYYmmdd-HHMMSS.png (never over another file); Q or closing
+the window quits; so does Ctrl-C in the terminal.
 
     python app.py                  # the shipped model, model/mnist_cnn.keras
     python app.py --model PATH     # another model
     python app.py --jsonl          # one JSON object per stroke, undo and clear on stdout
 """
 
-import argparse
 import collections
 import functools
+import itertools
 import json
 import math
 import os
@@ -33,17 +34,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow: warnings and e
 # framebuffer acceleration SDL draws the window in software and never loads OpenGL. It must be
 # set before pg.display.init().
 os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
+# SDL would take over Ctrl-C and SIGTERM; Python's handlers end the app as every command ends.
+os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pygame as pg  # noqa: E402
 
-from deeplearning.atomic import atomic_path  # noqa: E402
-from deeplearning.model import ModelError  # noqa: E402
+from deeplearning import cli  # noqa: E402
+from deeplearning.atomic import OutputError, write_new  # noqa: E402
 from deeplearning.pen import CANVAS_SIZE as CANVAS_SHAPE  # noqa: E402
 from deeplearning.pen import PEN_RADIUS  # noqa: E402
 from deeplearning.quiet import stderr_silenced  # noqa: E402
-from deeplearning.recognize import Recognizer, read_number  # noqa: E402
+from deeplearning.recognize import Recognizer, TooManyMarks, read_number  # noqa: E402
 
 TITLE = "Handwritten digit recognizer"
 WINDOW_SIZE = (1280, 640)
@@ -124,15 +127,12 @@ def canvas_array(surface):
     return array
 
 
-def free_save_path(directory, now=None):
-    """drawing-YYYYmmdd-HHMMSS.png in `directory`, with -1, -2... added if that name is taken."""
+def save_names(directory, now=None):
+    """drawing-YYYYmmdd-HHMMSS.png in `directory`, then the same name with -1, -2... added."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    path = Path(directory) / f"drawing-{stamp}.png"
-    count = 1
-    while path.exists():
-        path = Path(directory) / f"drawing-{stamp}-{count}.png"
-        count += 1
-    return path
+    yield Path(directory) / f"drawing-{stamp}.png"
+    for count in itertools.count(1):
+        yield Path(directory) / f"drawing-{stamp}-{count}.png"
 
 
 def fit_width(surface, width):
@@ -189,7 +189,7 @@ class Reader:
             try:
                 if not job.blank:
                     digits = self.recognizer.recognize(job.array)
-            except Exception as exception:  # handed to the main thread, which raises it
+            except Exception as exception:  # handed to the main thread
                 error = exception
             with self.condition:
                 self.results.append((job, digits, error))
@@ -228,6 +228,7 @@ class App:
         self.strokes = []  # finished strokes, each a list of (x, y); undo redraws from them
         self.stroke = None  # the stroke being drawn, None while the button is up
         self.digits = []  # what the model read last
+        self.unread = None  # why the last canvas was not read (too many marks), if it was not
         self.seen = canvas_array(self.canvas)  # the canvas as the model saw it last
         self.dirty = False  # the canvas changed since it was last sent to be read
         self.last_read_ms = -LIVE_INTERVAL_MS
@@ -317,9 +318,10 @@ class App:
     def update(self, now_ms):
         """Take in new readings, and send the canvas while the button is down, throttled."""
         for job, digits, error in self.reader.take():
-            if error is not None:
+            if error is not None and not isinstance(error, TooManyMarks):
                 raise error
             self.digits, self.seen, self.panel = digits, job.array, None
+            self.unread = error
             if job.event is not None:
                 self.report(job.event)
         due = now_ms - self.last_read_ms >= LIVE_INTERVAL_MS
@@ -356,20 +358,27 @@ class App:
                 }
                 for digit in self.digits
             ]
-            line = json.dumps({"event": event, "text": text, "digits": digits})
+            record = {"event": event, "text": text, "digits": digits}
+            if self.unread:
+                record["unread"] = str(self.unread)
+            line = json.dumps(record)
         elif event == "clear":
             line = "cleared"
+        elif self.unread:
+            line = f"read: (nothing: {self.unread})"
         else:
             line = f"read: {text or '(nothing)'}"
+        # A reader that went away (`--jsonl | head -n 1`) raises BrokenPipeError: the app
+        # ends quietly (cli.run).
         print(line, file=self.out, flush=True)
 
     def save(self, screen):
-        path = free_save_path(self.save_dir)
+        """Save the window under the first free name of this second; two apps saving in
+        one folder at once each get their own file."""
         try:
-            with atomic_path(path) as tmp:
-                pg.image.save(screen, str(tmp))
-        except (OSError, pg.error) as error:
-            print(f"{path}: could not save ({error})", file=sys.stderr, flush=True)
+            path = write_new(save_names(self.save_dir), lambda tmp: pg.image.save(screen, str(tmp)))
+        except (OutputError, pg.error) as error:
+            print(f"error: could not save the window: {error}", file=sys.stderr, flush=True)
             return None
         # stdout carries only JSON lines with --jsonl.
         print(f"saved: {path}", file=sys.stderr if self.jsonl else self.out, flush=True)
@@ -393,6 +402,9 @@ class App:
         text = read_number(self.digits)
         if text:
             number = fit_width(self.big_font.render(text, True, BLACK), NUMBER_WIDTH)
+        elif self.unread:
+            message = "Too many separate marks to read: clear the canvas."
+            number = self.font.render(message, True, ORANGE)
         else:
             number = self.font.render("Draw digits on the left.", True, GREY)
         panel.blit(number, NUMBER_POS)
@@ -460,7 +472,7 @@ class App:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model file (default model/mnist_cnn.keras)")
     parser.add_argument(
         "--jsonl",
@@ -471,23 +483,20 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        # Loaded before the window opens, so that a bad model fails fast and plainly; the
-        # chatter of TensorFlow's first run stays off stderr.
-        with stderr_silenced():
-            recognizer = Recognizer(args.model)
-    except ModelError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    return cli.run(lambda: run(parse_args(argv)))
+
+
+def run(args):
+    # Loaded before the window opens, so that a bad model fails fast and plainly; the
+    # chatter of TensorFlow's first run stays off stderr.
+    with stderr_silenced():
+        recognizer = Recognizer(args.model)
     pg.display.init()
     pg.font.init()
     try:
         pg.display.set_caption(TITLE)
         screen = pg.display.set_mode(WINDOW_SIZE)
         App(recognizer, jsonl=args.jsonl).run(screen)
-    except KeyboardInterrupt:
-        return 130
     finally:
         pg.quit()
     return 0

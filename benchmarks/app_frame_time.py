@@ -20,8 +20,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # before pygame is imported: 
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import argparse  # noqa: E402
 import io  # noqa: E402
+import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import pygame as pg  # noqa: E402
 
 import app  # noqa: E402
+from deeplearning import cli  # noqa: E402
 from deeplearning.model import DEFAULT_MODEL_PATH  # noqa: E402
 from deeplearning.pen import MOUSE_STEP, strokes_to_mouse_path  # noqa: E402
 from deeplearning.recognize import Recognizer, read_number  # noqa: E402
@@ -117,18 +118,26 @@ def summary_row(name, samples_ms, goal="", met=""):
     return [name, len(samples_ms), f"{p50:.2f}", f"{p95:.2f}", f"{top:.2f}", goal, met]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv):
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL_PATH, help="the .keras model to use")
-    parser.add_argument("--frames", type=int, default=1200, help="timed frames (60 a second)")
+    parser.add_argument(
+        "--frames", type=cli.whole_number(1), default=1200, help="timed frames (60 a second)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="a few frames, to check it runs")
-    args = parser.parse_args(argv)
-    frames = DRY_RUN_FRAMES if args.dry_run else args.frames
+    return parser.parse_args(argv)
 
+
+def main(argv=None):
+    return cli.run(lambda: measure(parse_args(argv)))
+
+
+def measure(args):
+    frames = DRY_RUN_FRAMES if args.dry_run else args.frames
+    recognizer = CountingRecognizer(Recognizer(args.model))  # a bad model fails first
     images, labels = common.real_digits(5000)
     text, strokes = drawn_number(images, labels)
     schedule = frame_events(strokes)
-    recognizer = CountingRecognizer(Recognizer(args.model))
     pg.display.init()
     pg.font.init()
     out = io.StringIO()
@@ -179,7 +188,8 @@ def main(argv=None):
         print(f"the app read the whole number {text} as: {', '.join(whole)}")
     else:
         print(f"the app's last reading: {last_read or '(nothing)'} (the number drawn: {text})")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,12 +6,13 @@ The seed predicted with `model.predict` at its default batch of 32; the project 
 command and the notebook) calls the model through one compiled function in batches of 1,000.
 """
 
-import argparse
+import sys
 import time
 
 import common
 import numpy as np
 
+from deeplearning import cli
 from deeplearning.data import to_model_input
 from deeplearning.evaluate import predict_probabilities
 from deeplearning.model import DEFAULT_MODEL_PATH, load_model
@@ -26,12 +27,21 @@ def images_per_second(predict, x):
     return len(x) / (time.perf_counter() - start), labels
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv):
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL_PATH, help="the .keras model to time")
-    parser.add_argument("--count", type=int, default=KAGGLE_TEST_IMAGES, help="images to predict")
+    parser.add_argument(
+        "--count", type=cli.whole_number(1), default=KAGGLE_TEST_IMAGES, help="images to predict"
+    )
     parser.add_argument("--dry-run", action="store_true", help="2,000 images, to check it runs")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    return cli.run(lambda: measure(parse_args(argv)))
+
+
+def measure(args):
     count = 2000 if args.dry_run else args.count
 
     model = load_model(args.model)
@@ -57,7 +67,8 @@ def main(argv=None):
     print(f"model: {flops / 1e6:.1f} MFLOP per image; float32 matmul peak {peak:.0f} GFLOP/s")
     print(f"{count} images per variant (all variants give the same labels)\n")
     common.print_table(["variant", "images/s", "GFLOP/s", "of matmul peak"], rows)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -14,7 +14,7 @@ for information only: the seed's crops lack MNIST's margin and stroke width, so 
 may read a digit differently.
 """
 
-import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +23,7 @@ import common
 import cv2
 import numpy as np
 
+from deeplearning import cli
 from deeplearning.model import DEFAULT_MODEL_PATH
 from deeplearning.pen import CANVAS_SIZE, ink_width, place_strokes, render
 from deeplearning.recognize import Recognizer
@@ -171,13 +172,24 @@ def goal_check(digits, project_p95, speed_up):
     return ", ".join(goals), "yes" if met else "NO"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv):
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL_PATH, help="the .keras model to time")
-    parser.add_argument("--updates", type=int, default=100, help="timed project updates")
-    parser.add_argument("--seed-updates", type=int, default=20, help="timed seed-way updates")
+    parser.add_argument(
+        "--updates", type=cli.whole_number(1), default=100, help="timed project updates"
+    )
+    parser.add_argument(
+        "--seed-updates", type=cli.whole_number(1), default=20, help="timed seed-way updates"
+    )
     parser.add_argument("--dry-run", action="store_true", help="a few updates, to check it runs")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    return cli.run(lambda: measure(parse_args(argv)))
+
+
+def measure(args):
     updates = DRY_RUN_UPDATES if args.dry_run else args.updates
     seed_updates = DRY_RUN_SEED_UPDATES if args.dry_run else args.seed_updates
 
@@ -241,7 +253,8 @@ def main(argv=None):
     for text, project_text, seed_text in readings:
         same = "same" if project_text == seed_text else "different"
         print(f"  drawn {text}: project {project_text or '-'}, seed {seed_text or '-'} ({same})")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -15,14 +15,16 @@ Recipes:
   augmented batches, and the learning rate lowered a little every epoch (`decay`).
 """
 
-import argparse
 import csv
+import math
 import sys
 from pathlib import Path
 
 import common
 import keras
 
+from deeplearning import cli
+from deeplearning.atomic import check_outputs
 from deeplearning.data import DataError, load_mnist, to_model_input
 from deeplearning.train import EpochLog, train
 
@@ -50,10 +52,10 @@ class StopAtAccuracy(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def run(recipe, mnist, log, target, max_epochs):
+def run(recipe, mnist, log, target, max_epochs, force=False):
     keras.utils.set_random_seed(1)
     (x_train, y_train), (x_test, y_test) = load_mnist(mnist)
-    epoch_log = EpochLog(log, test=(to_model_input(x_test), y_test))
+    epoch_log = EpochLog(log, test=(to_model_input(x_test), y_test), overwrite=force)
     train(
         x_train,
         y_train,
@@ -62,15 +64,42 @@ def run(recipe, mnist, log, target, max_epochs):
         extra_callbacks=[epoch_log, StopAtAccuracy(epoch_log, target)],
         **RECIPES[recipe],
     )
+    if epoch_log.error:
+        raise epoch_log.error
+
+
+LOG_COLUMNS = ("epoch", "seconds", "test_accuracy")
 
 
 def first_reaching(log, target):
     """(epoch, seconds) of the first row whose test accuracy reaches target, or None."""
-    with open(log) as file:
-        for row in csv.DictReader(file):
-            if float(row["test_accuracy"]) >= target:
-                return int(row["epoch"]), float(row["seconds"])
+    try:
+        with open(log, newline="") as file:
+            rows = csv.DictReader(file)
+            missing = [name for name in LOG_COLUMNS if name not in (rows.fieldnames or ())]
+            if missing:
+                raise DataError(
+                    f"{log}: line 1: no column {', '.join(missing)}; "
+                    "a log written with --recipe has them"
+                )
+            for row in rows:
+                values = [_number(log, rows.line_num, row, name) for name in LOG_COLUMNS]
+                if values[2] >= target:
+                    return int(values[0]), values[1]
+    except OSError as error:
+        raise DataError(f"{log}: cannot be read ({cli.os_reason(error)})") from None
     return None
+
+
+def _number(log, line, row, name):
+    text = row.get(name) or ""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise DataError(f"{log}: line {line}: column '{name}' holds '{text}', not a number")
+    return value
 
 
 def report(logs, target):
@@ -86,29 +115,39 @@ def report(logs, target):
     common.print_table(["log", "epochs", "training seconds", "vs baseline"], rows)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv):
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", choices=sorted(RECIPES), help="train with this recipe")
     parser.add_argument("--mnist", type=Path, default=Path("../shared/mnist"), help="IDX folder")
     parser.add_argument("--log", type=Path, help="per-epoch CSV log to write (with --recipe)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --log")
     parser.add_argument("--from-log", type=Path, nargs="+", help="report on existing logs")
-    parser.add_argument("--target", type=float, default=TARGET, help="test accuracy to reach")
-    parser.add_argument("--max-epochs", type=int, default=30, help="give up after this many")
+    parser.add_argument(
+        "--target", type=cli.fraction, default=TARGET, help="test accuracy to reach"
+    )
+    parser.add_argument(
+        "--max-epochs", type=cli.whole_number(1), default=30, help="give up after this many"
+    )
     args = parser.parse_args(argv)
-    try:
-        if args.recipe:
-            if not args.log:
-                raise DataError("--recipe needs --log FILE")
-            run(args.recipe, args.mnist, args.log, args.target, args.max_epochs)
-            report([args.log], args.target)
-        elif args.from_log:
-            report(args.from_log, args.target)
-        else:
-            parser.error("give --recipe (with --log) or --from-log")
-    except (DataError, OSError, KeyError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if args.recipe and not args.log:
+        parser.error("--recipe needs --log FILE")
+    if not args.recipe and not args.from_log:
+        parser.error("give --recipe (with --log) or --from-log")
+    return args
+
+
+def measure(args):
+    if args.recipe:
+        check_outputs([(args.log, None, "log")], args.force)  # before hours of training
+        run(args.recipe, args.mnist, args.log, args.target, args.max_epochs, args.force)
+        report([args.log], args.target)
+    else:
+        report(args.from_log, args.target)
     return 0
+
+
+def main(argv=None):
+    return cli.run(lambda: measure(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@ batches reach the model. The last row, without augmentation, is the ceiling the 
 arithmetic allows.
 """
 
-import argparse
+import sys
 import time
 
 import common
 import keras
 import numpy as np
 
+from deeplearning import cli
 from deeplearning.model import build_model, compile_model
 from deeplearning.train import BATCH_SIZE, AugmentedBatches, make_augmenter, split_validation
 
@@ -38,11 +39,20 @@ def plain_batches(x, y):
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH_SIZE).repeat().prefetch(4)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=320, help="timed batches per variant")
+def parse_args(argv):
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--steps", type=cli.whole_number(1), default=320, help="timed batches per variant"
+    )
     parser.add_argument("--dry-run", action="store_true", help="a few steps, to check it runs")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    return cli.run(lambda: measure(parse_args(argv)))
+
+
+def measure(args):
     steps = 32 if args.dry_run else min(args.steps, TRAIN_IMAGES // BATCH_SIZE - WARMUP_STEPS)
 
     images, labels = common.real_digits(5000)
@@ -76,7 +86,8 @@ def main(argv=None):
     )
     print(f"{steps} timed batches of {BATCH_SIZE} per variant\n")
     common.print_table(["variant", "images/s", "GFLOP/s", "of matmul peak"], rows)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,7 +3,10 @@
 import os
 import sys
 
+from deeplearning.cli import quiet_interrupts
 from deeplearning.quiet import stderr_silenced
+
+quiet_interrupts()
 
 # TensorFlow prints its C++ start-up lines to stderr before its logging is set up, whatever
 # TF_CPP_MIN_LOG_LEVEL says; they would bury the one-line errors of the project's commands.

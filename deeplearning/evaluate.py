@@ -11,7 +11,6 @@ With a model, the most confident errors are drawn into a PNG grid (`--errors`) a
 asked, the confusion matrix too (`--confusion`). Existing PNGs are kept unless `--force`.
 """
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from sklearn import metrics
 
-from deeplearning import plots
-from deeplearning.atomic import OverwriteError, refuse_overwrite
+from deeplearning import cli, plots
+from deeplearning.atomic import check_outputs
 from deeplearning.data import (
     IMAGE_SIZE,
     NUM_CLASSES,
@@ -168,7 +167,7 @@ def evaluate_model(model_path, mnist_dir):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m deeplearning.evaluate",
         description="Measure a model on MNIST's test images, or score a Kaggle submission.",
     )
@@ -184,10 +183,10 @@ def parse_args(argv):
     parser.add_argument(
         "--errors",
         type=Path,
-        help="draw the most confident errors into this PNG",
+        help="draw the most confident errors into this image (.png, .pdf, .svg, ...)",
     )
-    parser.add_argument("--confusion", type=Path, help="also draw the confusion matrix to this PNG")
-    parser.add_argument("--force", action="store_true", help="overwrite existing PNG files")
+    parser.add_argument("--confusion", type=Path, help="also draw the confusion matrix here")
+    parser.add_argument("--force", action="store_true", help="overwrite existing image files")
     parser.add_argument(
         "--submission", type=Path, help="score this Kaggle submission instead of a model"
     )
@@ -197,43 +196,44 @@ def parse_args(argv):
         default=DEFAULT_LABELS,
         help=f"held-out ImageId,Label file for --submission (default: {DEFAULT_LABELS})",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.submission and args.errors:
+        parser.error("--errors draws a model's errors; a submission has no images to draw")
+    return args
+
+
+def image_outputs(args):
+    """The images a run writes, as check_outputs takes them."""
+    named = (("errors image", args.errors), ("confusion-matrix image", args.confusion))
+    return [(path, plots.FIGURE_SUFFIXES, what) for what, path in named if path]
 
 
 def run(args):
     """Do what the arguments ask; print the report and return its summary."""
+    check_outputs(image_outputs(args), args.force)  # before the slow part, not after it
     if args.submission:
-        refuse_overwrite([args.confusion] if args.confusion else [], args.force)
         report = score_submission(args.submission, args.labels)
         print(format_report(report, str(args.submission)))
     else:
-        # Refuse before the slow part, not after it.
-        refuse_overwrite([p for p in (args.errors, args.confusion) if p], args.force)
         report, images = evaluate_model(args.model, args.mnist)
         print(format_report(report, str(args.model)))
         if args.errors:
             errors = plots.confident_errors(
                 images, report.labels, report.probabilities, ERROR_GRID_COUNT, ERROR_GRID_COLUMNS
             )
-            print(f"wrote {plots.save_figure(errors, args.errors)}")
+            print(f"wrote {plots.save_figure(errors, args.errors, overwrite=args.force)}")
     if args.confusion:
         figure = plots.confusion_matrix(report.labels, report.predictions)
-        print(f"wrote {plots.save_figure(figure, args.confusion)}")
+        print(f"wrote {plots.save_figure(figure, args.confusion, overwrite=args.force)}")
     return report.summary()
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        summary = run(args)
-    except (DataError, ModelError, OverwriteError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:  # e.g. an unreadable file or a PNG folder we may not write to
-        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
-        return 1
-    print(json.dumps(summary))
-    return 0
+    def body():
+        print(json.dumps(run(parse_args(argv))))
+        return 0
+
+    return cli.run(body)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from deeplearning.cli import CommandError
 from deeplearning.data import IMAGE_SIZE, NUM_CLASSES
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
@@ -12,7 +13,7 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "mnist_c
 TRAIN_COMMAND = "python -m deeplearning.train --data data/"
 
 
-class ModelError(Exception):
+class ModelError(CommandError):
     """A model file that is missing or cannot be read; the message says what to do."""
 
 
@@ -69,8 +70,11 @@ def inference_function(model):
 
 
 def load_model(path=None):
-    """Load a saved `.keras` model with Keras's safe mode on; raise ModelError if that fails."""
+    """Load a saved `.keras` model with Keras's safe mode on; raise ModelError if that fails
+    or if it does not take (None, 28, 28, 1) images to (None, 10) probabilities."""
     path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, not a model file")
     if not path.is_file():
         raise ModelError(f"{path}: model file not found; train one with: {TRAIN_COMMAND}")
     try:
@@ -80,9 +84,22 @@ def load_model(path=None):
         raise ModelError(
             f"{path}: not a readable Keras model ({reason}); train one with: {TRAIN_COMMAND}"
         ) from None
-    if tuple(model.input_shape[1:]) != INPUT_SHAPE or model.output_shape[-1] != NUM_CLASSES:
+    shapes = _shapes(model)
+    if shapes != ((None, *INPUT_SHAPE), (None, NUM_CLASSES)):
+        taken, given = shapes or ("?", "?")
         raise ModelError(
-            f"{path}: model takes {model.input_shape} and gives {model.output_shape}, "
+            f"{path}: model takes {taken} and gives {given}, "
             f"expected (None, 28, 28, 1) -> (None, 10)"
         )
     return model
+
+
+def _shapes(model):
+    """(input shape, output shape) as tuples, or None for a model with several or none."""
+    try:
+        taken, given = model.input_shape, model.output_shape
+    except (AttributeError, ValueError):  # a model that was never built or called
+        return None
+    if not all(isinstance(shape, tuple) for shape in (taken, given)):
+        return None  # several inputs or outputs: a list of shapes
+    return tuple(taken), tuple(given)

@@ -5,8 +5,8 @@ trained and measured on is what a user's mouse makes. A stroke is a sequence of 
 points; the pen is a round disc of PEN_RADIUS dragged from point to point.
 """
 
-import concurrent.futures
 import multiprocessing
+import signal
 
 import cv2
 import numpy as np
@@ -98,8 +98,14 @@ def in_processes(function, jobs, workers=2):
     """[function(job) for job in jobs], spread over `workers` processes.
 
     Drawing many copies is plain Python and OpenCV work, so processes (not threads) use
-    every core. They are spawned, not forked: a fork would copy TensorFlow's threads.
+    every core. They are spawned, not forked: a fork would copy TensorFlow's threads. They
+    leave Ctrl-C to this process, which stops them at once, so that an interrupted run ends
+    with one word rather than a traceback from every worker.
     """
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return list(pool.map(function, jobs))
+    with context.Pool(workers, initializer=_leave_ctrl_c_to_parent) as pool:
+        return pool.map(function, jobs, chunksize=1)
+
+
+def _leave_ctrl_c_to_parent():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -6,6 +6,7 @@ list to leak, no GUI backend needed (saving a PNG uses Agg by itself), and in a 
 """
 
 import numpy as np
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 from sklearn import metrics
 
@@ -16,11 +17,16 @@ from deeplearning.data import IMAGE_SIZE, NUM_CLASSES
 SCREEN_DPI = 72
 SAVE_DPI = 110
 DIGITS = list(range(NUM_CLASSES))
+# The file formats a figure can be saved in, by suffix; pgf is left out: it needs LaTeX.
+FIGURE_SUFFIXES = tuple(
+    f".{name}" for name in sorted(FigureCanvasBase.get_supported_filetypes()) if name != "pgf"
+)
 
 
-def save_figure(figure, path, dpi=SAVE_DPI):
-    """Write a figure through a temporary file, so no half-written image is left behind."""
-    with atomic_path(path) as tmp:
+def save_figure(figure, path, dpi=SAVE_DPI, overwrite=True):
+    """Write a figure through a temporary file, so no half-written image is left behind;
+    without `overwrite`, an existing file is never replaced (OverwriteError)."""
+    with atomic_path(path, overwrite) as tmp:
         figure.savefig(tmp, dpi=dpi, bbox_inches="tight")
     return path
 

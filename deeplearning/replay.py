@@ -19,7 +19,6 @@ Command line:
 Only MNIST test images 0..4999 are ever used: 5000..9999 are kept for judging.
 """
 
-import argparse
 import json
 import sys
 import time
@@ -30,9 +29,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from deeplearning.atomic import OverwriteError, atomic_path, refuse_overwrite
-from deeplearning.data import DataError, load_mnist
-from deeplearning.model import ModelError
+from deeplearning import cli
+from deeplearning.atomic import atomic_path, check_outputs
+from deeplearning.data import load_mnist
 from deeplearning.pen import CANVAS_SIZE, SINGLE_HEIGHT, ink_width, place_strokes, render
 from deeplearning.recognize import Recognizer, read_number
 from deeplearning.tracing import image_to_strokes
@@ -50,6 +49,7 @@ CANVAS_MARGIN = 4  # px kept clear at the canvas edge
 # --- command ---------------------------------------------------------------------------------
 DEFAULT_MNIST = Path("../shared/mnist")
 DEFAULT_NUMBERS = 1000
+MAX_NUMBERS = 100_000  # every case is kept for the report: far more would exhaust memory
 QUICK_COUNT = 50
 QUICK_NUMBERS = 20
 ERROR_TILES = 60
@@ -62,7 +62,7 @@ GREY = (110, 110, 110)
 WORST_WRITERS = 5  # writers with the most misread digits, in the --unipen report
 
 
-class ReplayError(Exception):
+class ReplayError(cli.CommandError):
     """Bad command-line input; the message says what is wrong."""
 
 
@@ -358,11 +358,11 @@ def _to_uint8(image):
     return np.clip(image * scale, 0, 255).astype(np.uint8)
 
 
-def write_error_grid(path, outcomes):
+def write_error_grid(path, outcomes, overwrite=True):
     grid = error_grid(outcomes)
     if grid is None:
         return False
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite) as tmp:
         if not cv2.imwrite(str(tmp), grid):
             raise ReplayError(f"{path}: could not write the image")
     return True
@@ -371,15 +371,8 @@ def write_error_grid(path, outcomes):
 # --- command line -----------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    """Bad arguments become a ReplayError, reported like every other input problem."""
-
-    def error(self, message):
-        raise ReplayError(message)
-
-
 def parse_args(argv):
-    parser = _Parser(
+    parser = cli.ArgumentParser(
         prog="python -m deeplearning.replay",
         description="Draw real handwriting with the app's pen on its canvas and measure how well "
         "the recognizer reads it: recorded pen digits of held-out writers (--unipen), or MNIST "
@@ -412,7 +405,9 @@ def parse_args(argv):
         default=DEFAULT_NUMBERS,
         help=f"canvases with a number of 2-4 digits (default {DEFAULT_NUMBERS})",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for sizes and places (default 0)")
+    parser.add_argument(
+        "--seed", type=cli.seed, default=0, help="seed for sizes and places (default 0)"
+    )
     parser.add_argument("--errors", type=Path, help="write a PNG grid of failures here")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --errors file")
     parser.add_argument(
@@ -434,12 +429,10 @@ def parse_args(argv):
             if limit
             else f"--count {args.count} is out of range: it must be 0 or more"
         )
-    if args.numbers < 0:
-        raise ReplayError(f"--numbers {args.numbers} is out of range: it must be 0 or more")
+    if not 0 <= args.numbers <= MAX_NUMBERS:
+        raise ReplayError(f"--numbers {args.numbers} is out of range: it must be 0..{MAX_NUMBERS}")
     if args.count == 0 and args.numbers == 0:
         raise ReplayError("nothing to do: --count and --numbers are both 0")
-    if args.errors and args.errors.suffix.lower() not in IMAGE_SUFFIXES:
-        raise ReplayError(f"--errors {args.errors}: the name must end in .png or .jpg")
     return args
 
 
@@ -484,12 +477,13 @@ def unipen_cases(args, rng):
 
 
 def run(args):
+    # Every path before the slow part: the image to write, then the model, then the cases.
     if args.errors:
-        refuse_overwrite([args.errors], args.force)
+        check_outputs([(args.errors, IMAGE_SUFFIXES, "errors image")], args.force)
+    recognizer = make_recognizer(args.model)
     rng = np.random.default_rng(args.seed)
     make_cases = mnist_cases if args.unipen is None else unipen_cases
     singles, numbers, scans = make_cases(args, rng)
-    recognizer = make_recognizer(args.model)
     singles = read_cases(recognizer, singles)
     if scans is not None and len(scans):
         scan = scan_predictions(args.model, scans)
@@ -504,7 +498,7 @@ def run(args):
     print(f"replayed {source} with model {model}, seed {args.seed}")
     for line in report_lines(singles, numbers):
         print(line)
-    if args.errors and write_error_grid(args.errors, singles + numbers):
+    if args.errors and write_error_grid(args.errors, singles + numbers, overwrite=args.force):
         print(f"wrote {args.errors}")
     single, number = summarize(singles), summarize(numbers)
     result = {
@@ -518,16 +512,7 @@ def run(args):
 
 
 def main(argv=None):
-    try:
-        args = parse_args(argv)
-    except ReplayError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    try:
-        return run(args)
-    except (ReplayError, DataError, ModelError, OverwriteError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    return cli.run(lambda: run(parse_args(argv)))
 
 
 if __name__ == "__main__":

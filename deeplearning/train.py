@@ -18,6 +18,7 @@ import hashlib
 import json
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,12 +28,18 @@ import tensorflow as tf
 from sklearn.model_selection import train_test_split
 from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
-from deeplearning.atomic import OverwriteError, atomic_path, refuse_overwrite
-from deeplearning.data import NUM_CLASSES, DataError, load_test_csv, load_train_csv, to_model_input
+from deeplearning import cli
+from deeplearning.atomic import OutputError, atomic_path, atomic_paths, check_outputs
+from deeplearning.data import (
+    NUM_CLASSES,
+    NUM_PIXELS,
+    load_test_csv,
+    load_train_csv,
+    to_model_input,
+)
 from deeplearning.evaluate import accuracy_report
 from deeplearning.model import (
     DEFAULT_MODEL_PATH,
-    ModelError,
     build_model,
     compile_model,
     load_model,
@@ -52,6 +59,7 @@ INITIAL_RATE = 1e-3  # Adam's default
 DECAY_PER_EPOCH = 0.8
 SCHEDULES = ("plateau", "decay")
 DEFAULT_PEN_DIGIT_COPIES = 4
+MODEL_SUFFIXES = (".keras", ".h5")  # the formats Keras saves a whole model in
 
 
 def split_validation(images, labels):
@@ -124,12 +132,15 @@ class EpochLog(keras.callbacks.Callback):
 
     With `test` = (x, y) it also records accuracy on that held-out set. It is only
     written down, never used to steer training, so the test set stays unseen; the time it
-    takes is left out of `seconds`.
+    takes is left out of `seconds`. Without `path` the rows are only kept (a dry run).
+    The first write does not replace an existing file unless `overwrite`. A write that
+    fails (a full disk) is said once on stderr and kept in `error`: training goes on.
     """
 
-    def __init__(self, path, test=None):
+    def __init__(self, path, test=None, overwrite=True):
         super().__init__()
-        self.path, self.test = Path(path), test
+        self.path, self.test = None if path is None else Path(path), test
+        self.overwrite, self.error = overwrite, None
         self.rows = []
 
     def on_train_begin(self, logs=None):
@@ -145,11 +156,22 @@ class EpochLog(keras.callbacks.Callback):
             row["test_accuracy"] = round(report.accuracy, 5)
             print(f"epoch {epoch + 1}: test accuracy {row['test_accuracy']:.4f} (monitor only)")
         self.rows.append(row)
-        with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=list(row))
-            writer.writeheader()
-            writer.writerows(self.rows)
+        if self.path is not None:
+            self.write()
         self.monitoring += time.perf_counter() - now
+
+    def write(self):
+        try:
+            with atomic_path(self.path, self.overwrite) as tmp, open(tmp, "w", newline="") as file:
+                writer = csv.DictWriter(file, fieldnames=list(self.rows[-1]))
+                writer.writeheader()
+                writer.writerows(self.rows)
+        except OutputError as error:
+            if self.error is None:
+                print(f"warning: {error}; training goes on", file=sys.stderr)
+            self.error = error
+            return
+        self.overwrite, self.error = True, None  # the file is this run's own now
 
 
 def train(
@@ -229,21 +251,40 @@ def file_sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def save_model(model, path, info):
+def save_model(model, path, info, overwrite=True):
     """Save the model without optimizer state, plus a JSON beside it saying how it was made.
 
-    Both files are written under temporary names and renamed, so an interrupted save
-    leaves the previous model intact.
+    Both files are written under temporary names and put in place together, so an
+    interrupted save leaves the previous model intact. Without `overwrite`, an existing
+    file (even one made during training) raises OverwriteError and nothing is replaced.
     """
     path = Path(path)
     bare = build_model()  # a fresh, uncompiled copy: the weights without Adam's state
     bare.set_weights(model.get_weights())
-    with atomic_path(path) as tmp:
+    with atomic_paths([path, path.with_suffix(".json")], overwrite) as (tmp, tmp_json):
         bare.save(tmp)
         info = {**info, "model_file": path.name, "sha256": file_sha256(tmp)}
-        with atomic_path(path.with_suffix(".json")) as tmp_json:
-            tmp_json.write_text(json.dumps(info, indent=2) + "\n")
+        tmp_json.write_text(json.dumps(info, indent=2) + "\n")
     return info
+
+
+def save_or_rescue(model, path, info, overwrite):
+    """save_model; if that fails after all (the disk filled, the file appeared meanwhile),
+    save to a new temporary folder instead, so that the training is not lost. Returns 0,
+    or 1 after one line saying what failed and where the model went."""
+    try:
+        save_model(model, path, info, overwrite)
+    except OutputError as error:
+        try:
+            rescue = Path(tempfile.mkdtemp(prefix="mnist_cnn-")) / path.name
+            save_model(model, rescue, info)
+        except (OSError, OutputError):
+            print(f"error: {error}; the trained model could not be saved", file=sys.stderr)
+        else:
+            print(f"error: {error}; the trained model is saved as {rescue}", file=sys.stderr)
+        return 1
+    print(f"saved {path} and {path.with_suffix('.json')}")
+    return 0
 
 
 def training_info(data, count, history, seconds, batch_size):
@@ -272,19 +313,30 @@ def training_info(data, count, history, seconds, batch_size):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m deeplearning.train", description="Train the digit CNN."
     )
     parser.add_argument("--data", type=Path, default=Path("data"), help="folder with train.csv")
-    parser.add_argument("--epochs", type=int, default=MAX_EPOCHS, help="most epochs (default 100)")
     parser.add_argument(
-        "--batch-size", type=int, default=BATCH_SIZE, help="batch size (default 32)"
+        "--epochs", type=cli.whole_number(1), default=MAX_EPOCHS, help="most epochs (default 100)"
     )
     parser.add_argument(
-        "--sample", type=int, help="train on only the first N images (and N pen digits)"
+        "--batch-size", type=cli.whole_number(1), default=BATCH_SIZE, help="batch size (default 32)"
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH, help="model file to write")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    parser.add_argument(
+        "--sample",
+        type=cli.whole_number(10),
+        help="train on only the first N images (and N pen digits); at least 10",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_MODEL_PATH,
+        help="model file to write (.keras or .h5), with a JSON file beside it",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite an existing model, its JSON or the log"
+    )
     parser.add_argument("--log", type=Path, help="CSV file for a per-epoch log")
     parser.add_argument(
         "--watch-test",
@@ -305,7 +357,7 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--pen-copies",
-        type=int,
+        type=cli.whole_number(0),
         nargs="?",
         const=1,
         default=0,
@@ -321,7 +373,7 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--unipen-copies",
-        type=int,
+        type=cli.whole_number(1),
         default=DEFAULT_PEN_DIGIT_COPIES,
         metavar="N",
         help=f"varied drawings of each --unipen digit (default {DEFAULT_PEN_DIGIT_COPIES})",
@@ -334,51 +386,86 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--initial-rate",
-        type=float,
+        type=learning_rate,
         default=INITIAL_RATE,
         help=f"Adam's learning rate at the start (default {INITIAL_RATE}; lower to fine-tune)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--seed", type=cli.seed, default=1, help="random seed (default 1)")
     parser.add_argument(
-        "--dry-run", action="store_true", help=f"one epoch on {DRY_RUN_SAMPLE} images; save nothing"
+        "--dry-run",
+        action="store_true",
+        help=f"one epoch on {DRY_RUN_SAMPLE} images; check every path, write nothing",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.watch_test and not args.log:
+        parser.error("--watch-test needs --log FILE to write to")
+    if args.dry_run:
+        args.epochs, args.sample = 1, min(args.sample or DRY_RUN_SAMPLE, DRY_RUN_SAMPLE)
+    return args
+
+
+def learning_rate(text):
+    """An argparse type: a learning rate above 0 and at most 1."""
+    rate = cli.fraction(text)
+    if rate == 0:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: it must be above 0")
+    return rate
+
+
+def check_memory(images, pen_copies, pen_digits, pen_digit_copies):
+    """Refuse, before hours of drawing, copies that would not fit in the memory free now."""
+    available = available_memory()
+    count = images * (1 + pen_copies) + pen_digits * pen_digit_copies
+    needed = 2 * count * NUM_PIXELS * 4  # float32 images, twice over while they are joined
+    if available is not None and needed > available:
+        raise cli.CommandError(
+            f"--pen-copies {pen_copies}, --unipen-copies {pen_digit_copies}: {count:,} training "
+            f"images would need about {needed / 1e9:.1f} GB; {available / 1e9:.1f} GB is free"
+        )
+
+
+def available_memory():
+    """Bytes of memory free for new work (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as file:
+            fields = dict(line.split(":", 1) for line in file if ":" in line)
+        return int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def output_paths(args):
+    """What a run writes, as check_outputs takes them: the model, its JSON and the log."""
+    json_file = args.out.with_suffix(".json")
+    paths = [(args.out, MODEL_SUFFIXES, "model file"), (json_file, None, "model's JSON file")]
+    return paths + ([(args.log, None, "log")] if args.log else [])
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    if args.dry_run:
-        args.epochs, args.sample = 1, min(args.sample or DRY_RUN_SAMPLE, DRY_RUN_SAMPLE)
-    try:
-        if args.epochs < 1 or args.batch_size < 1 or (args.sample is not None and args.sample < 10):
-            raise DataError("--epochs and --batch-size must be at least 1, --sample at least 10")
-        if args.unipen_copies < 1:
-            raise DataError(f"--unipen-copies {args.unipen_copies}: must be at least 1")
-        if not 0 < args.initial_rate <= 1:
-            raise DataError(f"--initial-rate {args.initial_rate}: must be above 0 and at most 1")
-        if args.start_from:
-            load_model(args.start_from)  # a ModelError naming the file, before any work
-        if args.watch_test and not args.log:
-            raise DataError("--watch-test needs --log FILE to write to")
-        if not args.dry_run:
-            refuse_overwrite([args.out, args.out.with_suffix(".json")], args.force)
-        images, labels = load_train_csv(args.data / "train.csv")
-        pen_digits, held_out = [], []
-        if args.unipen:
-            from deeplearning.unipen import load_pen_digits, split_by_writer
+    return cli.run(lambda: run(argv))
 
-            pen_digits, held_out = split_by_writer(load_pen_digits(args.unipen))
-        test = None
-        if args.watch_test:
-            test_images = load_test_csv(args.data / "test.csv")
-            test_labels = read_submission(args.data / "test_labels.csv", len(test_images))
-            test = (to_model_input(test_images), test_labels)
-    except (DataError, OverwriteError, ModelError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+
+def run(argv):
+    args = parse_args(argv)
+    # Every path before any work; a dry run writes nothing, so existing files do no harm.
+    check_outputs(output_paths(args), force=args.force or args.dry_run)
+    if args.start_from:
+        load_model(args.start_from)  # a ModelError naming the file, before any work
+    images, labels = load_train_csv(args.data / "train.csv")
+    pen_digits, held_out = [], []
+    if args.unipen:
+        from deeplearning.unipen import load_pen_digits, split_by_writer
+
+        pen_digits, held_out = split_by_writer(load_pen_digits(args.unipen))
+    test = None
+    if args.watch_test:
+        test_images = load_test_csv(args.data / "test.csv")
+        test_labels = read_submission(args.data / "test_labels.csv", len(test_images))
+        test = (to_model_input(test_images), test_labels)
     if args.sample:
         images, labels = images[: args.sample], labels[: args.sample]
         pen_digits = pen_digits[: args.sample]
+    check_memory(len(images), args.pen_copies, len(pen_digits), args.unipen_copies)
     if args.unipen:
         writers = len({d.writer for d in pen_digits})
         print(
@@ -390,13 +477,15 @@ def main(argv=None):
         f"training on {len(images)} images from {args.data / 'train.csv'}, "
         f"up to {args.epochs} epochs"
     )
-    callbacks = [EpochLog(args.log, test)] if args.log else []
+    log = None
+    if args.log:
+        log = EpochLog(None if args.dry_run else args.log, test, overwrite=args.force)
     model, history, seconds = train(
         images,
         labels,
         args.epochs,
         args.batch_size,
-        extra_callbacks=callbacks,
+        extra_callbacks=[log] if log else [],
         precision=args.precision,
         pen_copies=args.pen_copies,
         schedule=args.schedule,
@@ -424,11 +513,15 @@ def main(argv=None):
         f"validation accuracy {info['validation_accuracy']}"
     )
     if args.dry_run:
-        print("dry run: nothing saved")
+        print("dry run: nothing saved (no model, no JSON, no log)")
         return 0
-    save_model(model, args.out, info)
-    print(f"saved {args.out} and {args.out.with_suffix('.json')}")
-    return 0
+    status = save_or_rescue(model, args.out, info, overwrite=args.force)
+    if log and log.error:
+        log.write()  # one more try, now that the model is safe
+        if log.error:
+            print(f"error: {log.error}", file=sys.stderr)
+            return 1
+    return status
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 """Shared fixtures: small real MNIST data that needs no ../shared folder."""
 
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 # Quiet TensorFlow's start-up chatter and keep pygame off any real display.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -11,6 +15,40 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from deeplearning.data import images_to_frame, write_csv  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(*args, prefix=(), timeout=180):
+    """Run `python ARGS` in the project folder as a user would: the CompletedProcess."""
+    return subprocess.run(
+        [*prefix, sys.executable, *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_error_line(stderr, *fragments):
+    """stderr is exactly one `error:` line holding each fragment, and no traceback."""
+    assert "Traceback" not in stderr, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    for fragment in fragments:
+        assert str(fragment) in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def unprivileged():
+    """A command prefix under which file permissions hold, for root too: root runs without
+    the capabilities that let it read and write any file. Skips where there is none."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root, and setpriv is not there to drop root's file powers")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 
 
 @pytest.fixture(scope="session")

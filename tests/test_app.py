@@ -5,12 +5,16 @@ way a person would move the mouse. These tests need the shipped model, model/mni
 """
 
 import io
+import itertools
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 import pygame as pg
 import pytest
@@ -345,7 +349,7 @@ def test_s_saves_the_window_without_overwriting(driver, tmp_path, capsys):
     driver.settle()
     # Files already there under this second's name and the next one's are left alone.
     now = time.time()
-    taken = [app.free_save_path(tmp_path, now + k) for k in (0, 1)]
+    taken = [next(app.save_names(tmp_path, now + k)) for k in (0, 1)]
     for path in taken:
         path.write_bytes(b"keep")
 
@@ -364,13 +368,163 @@ def test_s_saves_the_window_without_overwriting(driver, tmp_path, capsys):
     assert all(line["event"] == "stroke" for line in driver.lines())
 
 
-def test_free_save_path_adds_a_number_when_taken(tmp_path):
+def test_save_names_add_a_number(tmp_path):
     now = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1))
-    first = app.free_save_path(tmp_path, now)
-    assert first.name == "drawing-20240506-070809.png"
-    first.touch()
-    second = app.free_save_path(tmp_path, now)
-    assert second.name == "drawing-20240506-070809-1.png"
+    names = [path.name for path in itertools.islice(app.save_names(tmp_path, now), 3)]
+    assert names == [
+        "drawing-20240506-070809.png",
+        "drawing-20240506-070809-1.png",
+        "drawing-20240506-070809-2.png",
+    ]
+
+
+SAVE_MANY = """
+import sys, time
+import pygame as pg
+import app
+
+class ReadsNothing:
+    def recognize(self, canvas):
+        return []
+
+folder, start, count, red = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+pg.font.init()
+application = app.App(ReadsNothing(), save_dir=folder)
+screen = pg.Surface(app.WINDOW_SIZE)
+screen.fill((red, 0, 0))  # each app's pictures are its own
+while time.time() < start:
+    time.sleep(0.001)
+for _ in range(count):
+    application.save(screen)
+application.close()
+"""
+
+
+def test_two_apps_saving_at_once_keep_every_picture(tmp_path):
+    """Two app windows in one folder pressing S in the same second: every "saved:" line
+    names a file of its own, holding that app's picture."""
+    start, count, reds = time.time() + 10, 40, (60, 160)
+    command = [sys.executable, "-c", SAVE_MANY, str(tmp_path), str(start), str(count)]
+    apps = [
+        subprocess.Popen(
+            [*command, str(red)], cwd=ROOT, env=HEADLESS, stdout=subprocess.PIPE, text=True
+        )
+        for red in reds
+    ]
+    outputs = [process.communicate(timeout=120)[0] for process in apps]
+    saved = [[line.removeprefix("saved: ") for line in out.splitlines()] for out in outputs]
+    assert [len(names) for names in saved] == [count, count]
+    assert len(set(saved[0] + saved[1])) == 2 * count
+    assert len(list(tmp_path.iterdir())) == 2 * count  # no temporary file left either
+    for red, names in zip(reds, saved, strict=True):
+        assert all(pg.image.load(name).get_at((5, 5))[0] == red for name in names)
+
+
+HEADLESS = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+# The app as `python app.py ARGS` runs it, its window on SDL's dummy driver; with --draw the
+# mouse draws three strokes a second apart, then closes the window.
+DRIVEN_APP = """
+import sys, threading, time
+import pygame as pg
+import app
+
+def draw():
+    time.sleep(0.5)
+    for x in (200, 400, 300):
+        pg.event.post(pg.event.Event(pg.MOUSEBUTTONDOWN, pos=(x, 150), button=1))
+        for y in range(150, 450, 20):
+            motion = {"pos": (x, y), "rel": (0, 0), "buttons": (1, 0, 0)}
+            pg.event.post(pg.event.Event(pg.MOUSEMOTION, **motion))
+        pg.event.post(pg.event.Event(pg.MOUSEBUTTONUP, pos=(x, 450), button=1))
+        time.sleep(1.0)
+    time.sleep(2.0)
+    pg.event.post(pg.event.Event(pg.QUIT))
+
+set_mode = pg.display.set_mode
+
+def set_mode_and_say(*args, **kwargs):
+    screen = set_mode(*args, **kwargs)
+    print("window up", file=sys.stderr, flush=True)
+    if "--draw" in sys.argv:
+        threading.Thread(target=draw, daemon=True).start()
+    return screen
+
+pg.display.set_mode = set_mode_and_say
+sys.exit(app.main([arg for arg in sys.argv[1:] if arg != "--draw"]))
+"""
+
+
+def start_app(*args):
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVEN_APP, *args],
+        cwd=ROOT,
+        env=HEADLESS,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_window(process):
+    for line in process.stderr:
+        if line.strip() == "window up":
+            return
+    pytest.fail(f"the app did not open its window (exit status {process.wait()})")
+
+
+def test_jsonl_into_a_closed_pipe_ends_quietly():
+    """`app.py --jsonl | head -n 1`, then two more strokes."""
+    process = start_app("--jsonl", "--draw")
+    try:
+        wait_for_window(process)
+        assert json.loads(process.stdout.readline())["event"] == "stroke"
+        process.stdout.close()  # head has its line and is gone
+        err = process.stderr.read()
+        assert process.wait(timeout=60) == 141
+    finally:
+        process.kill()
+    assert "Traceback" not in err and "Error" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("signal_number", "status", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_ctrl_c_and_sigterm_end_the_app_in_one_word(signal_number, status, word):
+    process = start_app("--jsonl")
+    try:
+        wait_for_window(process)
+        process.send_signal(signal_number)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == status
+    assert err.strip() == word and out == ""
+
+
+class TooManyMarksEverywhere:
+    def recognize(self, canvas):
+        from deeplearning.recognize import TooManyMarks
+
+        raise TooManyMarks("the canvas holds 999 separate marks, more than the 200 that are read")
+
+
+def test_a_canvas_of_too_many_marks_is_said_to_be_unread(screen):
+    out = io.StringIO()
+    application = app.App(TooManyMarksEverywhere(), jsonl=True, out=out)
+    driver = Driver(application, screen, out)
+    try:
+        driver.stroke([(100, 100), (300, 300)])
+        driver.settle()
+    finally:
+        application.close()
+    [line] = driver.lines()
+    assert line["text"] == "" and line["digits"] == []
+    assert "999 separate marks" in line["unread"]
+    message = pg.surfarray.pixels3d(screen)[640 + app.NUMBER_POS[0] :, app.NUMBER_POS[1] :][
+        :600, :30
+    ]
+    assert (np.abs(message.astype(int) - app.ORANGE).sum(axis=2) < 60).sum() > 50
 
 
 def test_without_jsonl_the_reading_is_printed(recognizer, screen, digit_strokes):
@@ -396,15 +550,22 @@ def run_app(*args):
     )
 
 
-@pytest.mark.parametrize("problem", ["missing", "damaged"])
+@pytest.mark.parametrize("problem", ["missing", "damaged", "another shape"])
 def test_a_bad_model_file_is_one_clear_line_and_exit_1(tmp_path, problem):
     path = tmp_path / "mnist_cnn.keras"
     if problem == "damaged":
         path.write_bytes(b"not a model")
+    elif problem == "another shape":  # a digit per pixel: (None, 28, 28, 10)
+        layers = [keras.Input((28, 28, 1)), keras.layers.Conv2D(10, 1, activation="softmax")]
+        keras.Sequential(layers).save(path)
     result = run_app("--model", str(path), "--jsonl")
     assert result.returncode == 1
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith(f"error: {path}") and "train one with" in lines[0]
+    assert lines[0].startswith(f"error: {path}")
+    if problem == "another shape":
+        assert "gives (None, 28, 28, 10), expected (None, 28, 28, 1) -> (None, 10)" in lines[0]
+    else:
+        assert "train one with" in lines[0]

@@ -1,8 +1,22 @@
 """Files are written under a temporary name and renamed: an interrupted write leaves nothing."""
 
+import os
+import re
+import signal
+import time
+
 import pytest
 
-from deeplearning.atomic import OverwriteError, atomic_path, refuse_overwrite
+from deeplearning.atomic import (
+    OutputError,
+    OverwriteError,
+    _signals_held,
+    atomic_path,
+    atomic_paths,
+    check_output,
+    check_outputs,
+    write_new,
+)
 
 
 def test_interrupted_write_leaves_old_file_and_no_temporary(tmp_path):
@@ -24,9 +38,83 @@ def test_finished_write_replaces_file(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["model.keras"]
 
 
-def test_refuse_overwrite(tmp_path):
-    (tmp_path / "a").write_text("x")
-    refuse_overwrite([tmp_path / "b"], force=False)
-    refuse_overwrite([tmp_path / "a"], force=True)
-    with pytest.raises(OverwriteError, match="a: already exists"):
-        refuse_overwrite([tmp_path / "b", tmp_path / "a"], force=False)
+# --- checking output paths before any work ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("model", "must end in .keras or .h5"),
+        ("folder", "is a folder"),
+        ("afile/model.keras", "afile: is a file, not a folder"),
+        ("taken.keras", "already exists (pass --force"),
+    ],
+)
+def test_check_output_refuses(tmp_path, name, message):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "taken.keras").write_text("x")
+    suffixes = None if name == "folder" else (".keras", ".h5")
+    with pytest.raises(OutputError, match=re.escape(message)):
+        check_output(tmp_path / name, suffixes=suffixes, what="model file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "folder", "taken.keras"]
+
+
+def test_check_output_accepts_a_new_folder_and_force(tmp_path):
+    check_output(tmp_path / "new" / "deeper" / "m.keras", suffixes=(".keras",))
+    assert not (tmp_path / "new").exists()  # checking makes nothing
+    (tmp_path / "m.keras").write_text("x")
+    check_output(tmp_path / "m.keras", force=True)
+
+
+def test_check_outputs_refuses_one_file_named_twice(tmp_path):
+    with pytest.raises(OutputError, match="named twice"):
+        check_outputs([tmp_path / "a.csv", (tmp_path / "b" / ".." / "a.csv", None, "log")])
+
+
+# --- saving without overwriting ----------------------------------------------------------------
+
+
+def test_a_file_made_meanwhile_is_never_replaced(tmp_path):
+    target = tmp_path / "m.keras"
+    with pytest.raises(OverwriteError), atomic_path(target, overwrite=False) as tmp:
+        tmp.write_text("mine")
+        target.write_text("theirs")  # another process, between the check and the rename
+    assert target.read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
+
+
+def test_all_files_or_none(tmp_path):
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    paths[0].write_text("old a")
+    with pytest.raises(OutputError, match="No space"), atomic_paths(paths) as (a, b):
+        a.write_text("new a")
+        raise OSError(28, "No space left on device")  # writing b fails
+    assert paths[0].read_text() == "old a" and not paths[1].exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_a_failed_write_names_the_file(tmp_path):
+    with pytest.raises(OutputError, match=r"m.keras: cannot write \(No space left on device\)"):
+        with atomic_path(tmp_path / "m.keras") as tmp:
+            raise OSError(28, "No space left on device", str(tmp))
+
+
+def test_write_new_takes_the_first_free_name(tmp_path):
+    names = [tmp_path / f"d{k}.png" for k in range(3)]
+    names[0].write_text("taken")
+    assert write_new(names, lambda tmp: tmp.write_text("new")) == names[1]
+    assert names[0].read_text() == "taken" and names[1].read_text() == "new"
+    names[2].write_text("taken")
+    with pytest.raises(OverwriteError):
+        write_new(names, lambda tmp: tmp.write_text("new"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d0.png", "d1.png", "d2.png"]
+
+
+def test_renames_wait_for_ctrl_c():
+    with pytest.raises(KeyboardInterrupt):
+        with _signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            finished = True  # Ctrl-C waited until here
+    assert finished

@@ -1,13 +1,15 @@
 """Data loading: the Kaggle CSV checks, the IDX reader and the MNIST -> CSV command."""
 
 import gzip
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import one_error_line, run_python
 
 from deeplearning import data
-from deeplearning.data import DataError, load_test_csv, load_train_csv
+from deeplearning.data import DataError, images_to_frame, load_test_csv, load_train_csv, write_csv
 
 HEADER = ",".join(data.TRAIN_COLUMNS)
 
@@ -209,3 +211,272 @@ def test_to_model_input_scales_to_unit_range():
     x = data.to_model_input(images)
     assert x.shape == (1, 28, 28, 1) and x.dtype == np.float32
     assert x.min() == 0.0 and x.max() == 1.0
+
+
+# --- numbers that overflow, odd spellings and encodings --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "fragments"),
+    [
+        ("inf", ["'inf'", "not a finite number"]),
+        ("-inf", ["'-inf'", "not a finite number"]),
+        ("99999999999999999999", ["holds 99999999999999999999,", "0..255"]),
+        (str(2**63 + 5), [f"holds {2**63 + 5},", "0..255"]),  # not a wrapped negative number
+        (str(2**64 - 1), [f"holds {2**64 - 1},"]),
+        ("1e400", ["holds 1e400,", "0..255"]),
+        ("0x10", ["'0x10'", "not a number"]),
+        ("2.5", ["'2.5'", "not a whole number"]),
+    ],
+)
+def test_numbers_that_do_not_fit_are_named_exactly(tmp_path, cell, fragments):
+    row = good_row()
+    row[5] = cell
+    check_fails(write_train(tmp_path / "train.csv", [good_row(), row]), "line 3", *fragments)
+
+
+def test_a_huge_label_is_named(tmp_path):
+    path = write_train(tmp_path / "train.csv", [good_row(99999999999999999999)])
+    check_fails(path, "line 2", "'label'", "holds 99999999999999999999, a label must be 0..9")
+
+
+def test_an_underscore_number_beside_a_decimal_one_is_named(tmp_path):
+    rows = [good_row(), good_row()]
+    rows[0][5], rows[1][5] = "2.0", "1_0"
+    check_fails(write_train(tmp_path / "train.csv", rows), "line 3", "'pixel4'", "'1_0'")
+
+
+def test_whole_numbers_written_as_decimals_are_read(tmp_path):
+    rows = [good_row(), good_row()]
+    rows[0][5], rows[1][5], rows[1][0] = "2.0", "+7", "4.0"
+    images, labels = load_train_csv(write_train(tmp_path / "train.csv", rows))
+    assert images[0].ravel()[4] == 2 and images[1].ravel()[4] == 7
+    assert labels.tolist() == [3, 4]
+
+
+def test_the_first_problem_in_the_file_is_named(tmp_path, monkeypatch):
+    """Read a block of lines at a time, the problem reported is still the first one."""
+    monkeypatch.setattr(data, "CSV_BLOCK_LINES", 2)
+    rows = [good_row() for _ in range(7)]
+    rows[4][9] = "x"  # line 6
+    rows[5][2] = "300"  # line 7
+    path = write_train(tmp_path / "train.csv", rows[:5] + [good_row()[:-1]] + rows[5:])
+    check_fails(path, "line 6", "'pixel8'", "'x'")
+
+
+def test_blocks_give_the_same_values(tmp_path, monkeypatch, mnist_sample):
+    images, labels = mnist_sample
+    path = tmp_path / "train.csv"
+    write_csv(path, images_to_frame(images[:9], labels[:9]))
+    monkeypatch.setattr(data, "CSV_BLOCK_LINES", 4)
+    got_images, got_labels = load_train_csv(path)
+    np.testing.assert_array_equal(got_images, images[:9])
+    np.testing.assert_array_equal(got_labels, labels[:9])
+    assert got_images.dtype == np.uint8 and got_labels.dtype == np.uint8
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("\ufeff" + HEADER + "\n" + ",".join(map(str, good_row(5))) + "\n")
+    assert load_train_csv(path)[1].tolist() == [5]
+    assert data.main(["check", str(path)]) == 0
+
+
+def test_an_invisible_character_in_the_header_is_shown(tmp_path):
+    path = write_train(tmp_path / "train.csv", [good_row()], header="\u200b" + HEADER)
+    check_fails(path, "line 1", "wrong header", "'\\u200blabel,")
+
+
+def test_utf16_is_named(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(HEADER + "\n", encoding="utf-16")
+    check_fails(path, "line 1", "not UTF-8")
+
+
+def test_an_unreadable_file_is_one_line(tmp_path, unprivileged):
+    path = write_train(tmp_path / "train.csv", [good_row()])
+    path.chmod(0)
+    result = run_python("-m", "deeplearning.data", "check", path, prefix=unprivileged)
+    assert result.returncode == 1
+    one_error_line(result.stderr, path, "cannot be read (Permission denied)")
+
+
+def test_a_folder_is_not_a_csv_file(tmp_path):
+    check_fails(tmp_path, "is a folder")
+
+
+def test_reading_a_large_file_takes_little_memory(tmp_path, mnist_sample):
+    """The whole file is never held as text or as 64-bit numbers: the memory the process
+    gains while reading is well under twice the file's size (it was ten times)."""
+    if not os.access("/proc/self/clear_refs", os.W_OK):
+        pytest.skip("needs Linux's /proc/self/clear_refs to measure the peak")
+    images, labels = mnist_sample
+    count = 20_000
+    path = tmp_path / "train.csv"
+    write_csv(path, images_to_frame(np.resize(images, (count, 28, 28)), np.resize(labels, count)))
+    small = write_train(tmp_path / "small.csv", [good_row()])
+    script = (
+        "import re, sys\n"
+        "from deeplearning.data import load_train_csv\n"
+        "def kb(field):\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    return int(re.search(field + r':\\s+(\\d+)', status).group(1))\n"
+        "load_train_csv(sys.argv[2])  # what a first read loads, whatever the size\n"
+        "open('/proc/self/clear_refs', 'w').write('5')  # the peak starts again from here\n"
+        "before = kb('VmRSS')\n"
+        "load_train_csv(sys.argv[1])\n"
+        "print(kb('VmHWM') - before)\n"
+    )
+    result = run_python("-c", script, path, small)
+    assert result.returncode == 0, result.stderr
+    gained, size = int(result.stdout.split()[-1]) * 1024, path.stat().st_size
+    assert gained < 2 * size, f"{gained / 1e6:.0f} MB gained reading {size / 1e6:.0f} MB"
+
+
+# --- the mnist command: its output folder, bad sources, failures part way -------------------
+
+
+def mnist_args(source, out, *extra):
+    return ["mnist", "--source", str(source), "--out", str(out), *extra]
+
+
+@pytest.fixture
+def no_reading(monkeypatch):
+    """Fail the test if the command reads MNIST: it must refuse before."""
+
+    def read(source):
+        raise AssertionError("MNIST was read before the output folder was checked")
+
+    monkeypatch.setattr(data, "load_mnist", read)
+
+
+def test_an_out_that_is_a_file_is_refused_before_reading(tmp_path, mnist_dir, capsys, no_reading):
+    out = tmp_path / "afile"
+    out.write_text("mine")
+    assert data.main(mnist_args(mnist_dir, out)) == 1
+    one_error_line(capsys.readouterr().err, out, "is a file, not a folder")
+    assert out.read_text() == "mine"
+
+
+def test_an_out_under_a_file_is_refused(tmp_path, mnist_dir, capsys, no_reading):
+    (tmp_path / "afile").write_text("mine")
+    assert data.main(mnist_args(mnist_dir, tmp_path / "afile" / "data")) == 1
+    one_error_line(capsys.readouterr().err, tmp_path / "afile", "is a file, not a folder")
+
+
+def test_a_read_only_out_is_refused(tmp_path, mnist_dir, unprivileged):
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    result = run_python("-m", "deeplearning.data", *mnist_args(mnist_dir, out), prefix=unprivileged)
+    assert result.returncode == 1
+    one_error_line(result.stderr, out, "cannot write", "Permission denied")
+    assert list(out.iterdir()) == []
+
+
+def test_an_unreadable_source_is_one_line(tmp_path, mnist_dir, unprivileged):
+    unreadable = mnist_dir / "train-images-idx3-ubyte.gz"
+    unreadable.chmod(0)
+    out = tmp_path / "out"
+    result = run_python("-m", "deeplearning.data", *mnist_args(mnist_dir, out), prefix=unprivileged)
+    assert result.returncode == 1
+    one_error_line(result.stderr, unreadable, "cannot be read (Permission denied)")
+    assert not out.exists()
+
+
+def test_a_corrupt_gzip_is_one_line(tmp_path, mnist_dir, capsys):
+    path = mnist_dir / "train-labels-idx1-ubyte.gz"
+    damaged = bytearray(path.read_bytes())
+    damaged[20:40] = b"\xff" * 20  # the compressed stream, past the gzip header
+    path.write_bytes(bytes(damaged))
+    assert data.main(mnist_args(mnist_dir, tmp_path / "out")) == 1
+    one_error_line(capsys.readouterr().err, path, "not a readable gzip file")
+
+
+def test_crafted_idx_dimensions_are_one_line(tmp_path, mnist_dir, capsys):
+    """Four sizes of 2**16: NumPy's product of them wraps to 0, matching an empty file."""
+    path = mnist_dir / "t10k-labels-idx1-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 4]) + (2**16).to_bytes(4, "big") * 4)
+    assert data.main(mnist_args(mnist_dir, tmp_path / "out")) == 1
+    one_error_line(capsys.readouterr().err, path, "header says shape (65536, 65536, 65536, 65536)")
+
+
+def test_a_header_claiming_too_much_is_not_read(tmp_path):
+    """A gzip bomb: a small file that unzips to far more than any digit data set."""
+    path = tmp_path / "bomb.gz"
+    header = bytes([0, 0, 8, 1]) + (2**32 - 1).to_bytes(4, "big")
+    path.write_bytes(gzip.compress(header + bytes(2**20)))
+    with pytest.raises(DataError, match="more than the"):
+        data.read_idx(path)
+
+
+def failing_on_second_file(monkeypatch, error):
+    """Make the second CSV the command writes fail with `error`."""
+    real, calls = pd.DataFrame.to_csv, []
+
+    def to_csv(frame, path, **options):
+        calls.append(path)
+        if len(calls) == 2:
+            raise error
+        return real(frame, path, **options)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+
+
+def test_a_full_disk_leaves_the_old_set_whole(tmp_path, mnist_dir, monkeypatch, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("train.csv", "test.csv", "test_labels.csv"):
+        (out / name).write_text("old")
+    failing_on_second_file(monkeypatch, OSError(28, "No space left on device"))
+    assert data.main(mnist_args(mnist_dir, out, "--force")) == 1
+    one_error_line(capsys.readouterr().err, out, "No space left on device")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["train.csv", "test.csv", "test_labels.csv"]
+    )  # no temporaries
+    assert all(
+        (out / name).read_text() == "old" for name in ("train.csv", "test.csv", "test_labels.csv")
+    )
+
+
+def test_ctrl_c_between_files_leaves_nothing(tmp_path, mnist_dir, monkeypatch, capsys):
+    out = tmp_path / "out"
+    failing_on_second_file(monkeypatch, KeyboardInterrupt())
+    assert data.main(mnist_args(mnist_dir, out)) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert not out.exists() or list(out.iterdir()) == []
+    monkeypatch.undo()
+    assert data.main(mnist_args(mnist_dir, out)) == 0  # the next run needs no --force
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["train.csv", "test.csv", "test_labels.csv"]
+    )
+
+
+def test_a_failed_download_is_one_line(tmp_path, monkeypatch, capsys):
+    import keras
+
+    def offline():
+        raise Exception("URL fetch failure on https://example.org/mnist.npz: None")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    assert data.main(["mnist", "--out", str(tmp_path / "out")]) == 1
+    one_error_line(capsys.readouterr().err, "could not be downloaded", "--source")
+
+
+def test_a_bad_argument_is_one_line(capsys):
+    assert data.main(["mnist", "--nonsense"]) == 1
+    one_error_line(capsys.readouterr().err, "unrecognized arguments: --nonsense")
+
+
+def test_lines_ending_in_a_bare_carriage_return_are_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CSV_BLOCK_LINES", 2)
+    rows = [",".join(map(str, good_row(label))) for label in range(5)]
+    path = tmp_path / "train.csv"
+    path.write_bytes("\r".join([HEADER, *rows]).encode())
+    assert load_train_csv(path)[1].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_a_file_of_blank_lines_takes_no_memory_to_refuse(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(HEADER + "\n" * 5_000_000)  # room for 5,000,000 rows of 785 bytes: 4 GB
+    check_fails(path, "a header but no data rows")

@@ -227,3 +227,78 @@ def test_command_line_error_has_no_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"error: {missing}: model file not found" in result.stderr
+
+
+# --- image paths are checked before the work; numbers that overflow ----------------------------
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    def evaluate_model(model_path, mnist_dir):
+        raise AssertionError("the model was measured before the image paths were checked")
+
+    monkeypatch.setattr(evaluate, "evaluate_model", evaluate_model)
+
+
+@pytest.mark.parametrize("option", ["--errors", "--confusion"])
+@pytest.mark.parametrize("name", ["errors", "errors.csv", "errors.pgf"])
+def test_an_image_path_without_an_image_suffix_is_refused_first(
+    capsys, tmp_path, no_work, option, name
+):
+    code = evaluate.main(
+        ["--model", "m.keras", "--mnist", str(tmp_path), option, str(tmp_path / name)]
+    )
+    assert_clean_error(capsys, code, tmp_path / name, "must end in", ".png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_image_named_twice_is_refused(capsys, tmp_path, no_work):
+    png = str(tmp_path / "out.png")
+    code = evaluate.main(["--mnist", str(tmp_path), "--errors", png, "--confusion", png])
+    assert_clean_error(capsys, code, "named twice")
+
+
+def test_errors_with_a_submission_is_refused(capsys, tmp_path, labels_csv):
+    argv = ["--submission", str(labels_csv), "--labels", str(labels_csv)]
+    code = evaluate.main([*argv, "--errors", str(tmp_path / "e.png")])
+    assert_clean_error(capsys, code, "--errors", "submission")
+
+
+def test_an_image_made_meanwhile_is_not_replaced(capsys, tmp_path, labels_csv, monkeypatch):
+    png = tmp_path / "confusion.png"
+    real = evaluate.score_submission
+
+    def someone_writes_meanwhile(submission, labels):
+        png.write_bytes(b"theirs")
+        return real(submission, labels)
+
+    monkeypatch.setattr(evaluate, "score_submission", someone_writes_meanwhile)
+    argv = ["--submission", str(labels_csv), "--labels", str(labels_csv)]
+    code = evaluate.main([*argv, "--confusion", str(png)])
+    assert_clean_error(capsys, code, png, "already exists")
+    assert png.read_bytes() == b"theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["confusion.png"]
+
+
+@pytest.mark.parametrize(
+    ("image_id", "message"),
+    [
+        ("99999999999999999999", "holds 99999999999999999999, an ImageId must be 1..2147483648"),
+        ("12345678901234567890", "holds 12345678901234567890, an ImageId"),
+        ("inf", "holds 'inf', which is not a finite number"),
+    ],
+)
+def test_an_image_id_that_overflows_is_one_line(capsys, tmp_path, labels_csv, image_id, message):
+    path = tmp_path / "submission.csv"
+    path.write_text(f"ImageId,Label\n1,3\n{image_id},4\n")
+    code = evaluate.main(["--submission", str(path), "--labels", str(labels_csv)])
+    assert_clean_error(capsys, code, path, "line 3", message)
+
+
+def test_a_submission_saved_by_excel_with_a_byte_order_mark_is_scored(capsys, tmp_path, labels_csv):
+    truth = pd.read_csv(labels_csv)
+    path = tmp_path / "submission.csv"
+    rows = "".join(f"{i},{label}\n" for i, label in zip(truth.ImageId, truth.Label, strict=True))
+    path.write_text("\ufeffImageId,Label\n" + rows, encoding="utf-8")
+    code = evaluate.main(["--submission", str(path), "--labels", str(labels_csv)])
+    assert code == 0 and last_json(capsys.readouterr().out)["accuracy"] == 1.0

@@ -1,5 +1,6 @@
 """The CNN's architecture and model loading."""
 
+import keras
 import pytest
 from keras import layers
 
@@ -60,3 +61,45 @@ def test_saved_model_loads_back(tmp_path):
     path = tmp_path / "m.keras"
     build_model().save(path)
     assert load_model(path).count_params() == 887_530
+
+
+def spatial_softmax():
+    """A per-pixel classifier: (None, 28, 28, 1) -> (None, 28, 28, 10)."""
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(10, 1, activation="softmax")])
+
+
+def extra_axis():
+    """Ten probabilities with an extra axis: (None, 28, 28, 1) -> (None, 1, 10)."""
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+            layers.Reshape((1, 10)),
+        ]
+    )
+
+
+def two_outputs():
+    inputs = keras.Input((28, 28, 1))
+    flat = layers.Flatten()(inputs)
+    return keras.Model(inputs, [layers.Dense(10)(flat), layers.Dense(10)(flat)])
+
+
+@pytest.mark.parametrize(
+    ("make", "given"),
+    [(spatial_softmax, "(None, 28, 28, 10)"), (extra_axis, "(None, 1, 10)"), (two_outputs, "?")],
+)
+def test_a_model_of_another_shape_is_refused(tmp_path, make, given):
+    path = tmp_path / "other.keras"
+    make().save(path)
+    with pytest.raises(ModelError) as caught:
+        load_model(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: model takes") and f"gives {given}" in message
+    assert "expected (None, 28, 28, 1) -> (None, 10)" in message
+
+
+def test_a_folder_is_not_a_model(tmp_path):
+    with pytest.raises(ModelError, match="is a folder"):
+        load_model(tmp_path)

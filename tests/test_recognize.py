@@ -5,12 +5,25 @@ strokes by deeplearning.replay and drawn on a canvas with the app's 14 px round 
 tests use the shipped model (the `recognizer` fixture).
 """
 
+import contextlib
+import signal
+import time
+
+import cv2
 import numpy as np
 import pytest
 
+from deeplearning import recognize
 from deeplearning.model import ModelError
 from deeplearning.pen import place_strokes, render
-from deeplearning.recognize import Digit, Recognizer, find_digit_boxes, ink_mask, normalize_digit
+from deeplearning.recognize import (
+    Digit,
+    Recognizer,
+    TooManyMarks,
+    find_digit_boxes,
+    ink_mask,
+    normalize_digit,
+)
 from deeplearning.tracing import image_to_strokes
 
 CANVAS = (640, 640)  # (width, height), as in the app
@@ -290,3 +303,161 @@ def test_missing_model_file(tmp_path):
         Recognizer(missing)
     assert str(missing) in str(error.value)
     assert "python -m deeplearning.train" in str(error.value)
+
+
+# --- grouping: the same groups as the plain loop, in bounded time -------------------------------
+
+
+def plain_merge(groups, rule, reach):
+    """The rule-by-rule merge the Recognizer's grouping must agree with: after every merge,
+    start again from the leftmost box (slow on many marks, but plainly right)."""
+    merged = True
+    while merged:
+        merged = False
+        groups.sort(key=lambda group: group[1][0])
+        for i, (labels, a) in enumerate(groups):
+            for j in range(i + 1, len(groups)):
+                b = groups[j][1]
+                if b[0] > a[2] + reach:
+                    break
+                if rule(a, b):
+                    box = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    groups[i] = (labels + groups[j][0], box)
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def plain_grouping(stats):
+    groups = [
+        ([i + 1], (int(x), int(y), int(x + w), int(y + h)))
+        for i, (x, y, w, h, _) in enumerate(stats)
+    ]
+    groups = plain_merge(groups, recognize._parts_overlap, 0)
+    tallest = max((recognize._height(box) for _, box in groups), default=0)
+    groups = plain_merge(groups, recognize._top_bar, recognize.TOP_GAP * tallest)
+    groups = plain_merge(groups, recognize._left_part, recognize.LEFT_GAP * tallest)
+    groups.sort(key=lambda group: (group[1][0] + group[1][2]) / 2)
+    return groups
+
+
+def component_stats(canvas):
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink_mask(canvas), connectivity=8)
+    return stats[1:count]
+
+
+def crowded_canvas(strokes_of, rng, count):
+    """Sample digits of any size anywhere, many partly off the canvas, and pen clicks."""
+    strokes = []
+    for _ in range(count):
+        height = rng.uniform(30, 300)
+        x, y = rng.uniform(-60, 620, 2)
+        strokes += place_strokes(strokes_of(int(rng.integers(300))), height, x, y)
+    strokes += [[tuple(rng.uniform(-10, 650, 2))] for _ in range(rng.integers(0, 10))]
+    return render(strokes)
+
+
+def test_the_same_groups_as_the_plain_merge_on_drawn_canvases(single_cases, strokes_of):
+    rng = np.random.default_rng(SEED)
+    canvases = [canvas for canvas, _ in single_cases]
+    canvases += [
+        lay_out(strokes_of, rng.choice(300, rng.integers(2, 5)), 120, 30) for _ in range(40)
+    ]
+    canvases += [crowded_canvas(strokes_of, rng, int(rng.integers(3, 20))) for _ in range(80)]
+    for canvas in canvases:
+        stats = component_stats(canvas)
+        assert recognize.group_components(stats, canvas.shape) == plain_grouping(stats)
+
+
+def test_the_same_groups_as_the_plain_merge_on_any_boxes():
+    """The sweep is exact, not only on digits: random boxes of every size and place."""
+    rng = np.random.default_rng(SEED)
+    for _ in range(300):
+        count = int(rng.integers(1, 60))
+        x, y = rng.integers(0, 600, (2, count))
+        w, h = rng.integers(1, rng.integers(2, 300), (2, count))
+        stats = np.stack([x, y, w, h, w * h], axis=1)
+        assert recognize.group_components(stats) == plain_grouping(stats)
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Fail, rather than wait, when the block takes longer than `seconds`."""
+
+    def too_slow(signum, frame):
+        raise TimeoutError(f"took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def noise_canvases():
+    rng = np.random.default_rng(SEED)
+    canvases = {}
+    for ink in (0.02, 0.05, 0.3, 0.45):
+        canvases[f"{ink:.0%} random ink"] = np.where(rng.random((640, 640)) < ink, 0, 255)
+    dashes = blank()
+    for _ in range(3000):
+        x, y = (int(v) for v in rng.integers(0, 630, 2))
+        cv2.line(dashes, (x, y), (x, y + int(rng.integers(3, 12))), 0, 1)
+    canvases["3000 short dashes"] = dashes
+    canvases["200 digit-sized dashes"] = dash_grid(recognize.MAX_MARKS)
+    return canvases
+
+
+def dash_grid(count):
+    """`count` separate 21 px dashes in rows: each one big enough to be read as a digit."""
+    canvas = blank()
+    places = [(x, y) for y in range(5, 640, 32) for x in range(5, 620, 26)][:count]
+    for x, y in places:
+        cv2.line(canvas, (x, y), (x + 20, y), 0, 2)
+    return canvas
+
+
+@pytest.mark.parametrize("name", list(noise_canvases()))
+def test_any_canvas_is_read_well_under_a_second(recognizer, name):
+    canvas = noise_canvases()[name].astype(np.uint8)
+    recognizer.recognize(blank())  # warm
+    start = time.perf_counter()
+    with time_limit(5):
+        try:
+            digits = recognizer.recognize(canvas)
+        except TooManyMarks:
+            digits = None
+    assert time.perf_counter() - start < 1.0
+    if name == "200 digit-sized dashes":
+        assert digits is not None and len(digits) == recognize.MAX_MARKS
+
+
+def test_too_many_marks_is_a_clear_answer(recognizer):
+    with pytest.raises(TooManyMarks, match=r"holds 201 separate marks, more than the 200"):
+        recognizer.recognize(dash_grid(recognize.MAX_MARKS + 1))
+    assert issubclass(TooManyMarks, ValueError)
+
+
+def test_specks_are_left_out_but_not_at_the_edge(recognizer, strokes_of):
+    canvas = lay_out(strokes_of, [0], 200, 0, x=100, y=100)
+    clean = recognizer.recognize(canvas)
+    dusty = canvas.copy()
+    for x, y in np.random.default_rng(SEED).integers(60, 600, (150, 2)):
+        dusty[y : y + 2, x : x + 2] = 0  # 2x2 specks, some inside the digit's box
+    assert [(d.box, d.label) for d in recognizer.recognize(dusty)] == [
+        (d.box, d.label) for d in clean
+    ]
+    assert np.array_equal(recognizer.recognize(dusty)[0].image, clean[0].image)
+    # A lone pixel is left out inside the canvas; at its edge, where the pen may leave one
+    # (a dot 7 px off the canvas), it is kept as it always was.
+    boxes = find_digit_boxes(ink_mask(canvas))
+    x, y, w, h = clean[0].box
+    inside, edge = canvas.copy(), canvas.copy()
+    inside[y + h // 2, 50] = edge[y + h // 2, 0] = 0
+    assert find_digit_boxes(ink_mask(inside)) == boxes
+    assert find_digit_boxes(ink_mask(edge)) == [(0, y + h // 2, 1, 1), *boxes]

@@ -216,6 +216,9 @@ def one_error_line(capsys):
         (["--numbers", "-5"], "--numbers -5"),
         (["--count", "many"], "invalid int value"),
         (["--count", "0", "--numbers", "0"], "nothing to do"),
+        (["--numbers", "1000000000"], "--numbers 1000000000 is out of range: it must be 0..100000"),
+        (["--seed", "-1"], "--seed: -1 is out of range: it must be 0..4294967295"),
+        (["--seed", str(2**32)], f"--seed: {2**32} is out of range"),
     ],
 )
 def test_bad_numbers_are_refused(tmp_path, capsys, args, fragment):
@@ -231,6 +234,57 @@ def test_missing_folder_and_existing_error_file_are_refused(tmp_path, capsys):
     assert replay.main(["--mnist", str(tmp_path), "--errors", str(existing)]) == 1
     assert "already exists" in one_error_line(capsys)
     assert existing.read_bytes() == b"keep me"
+
+
+@pytest.fixture
+def no_cases(monkeypatch):
+    """Fail the test if the command starts on the cases: it must refuse before."""
+
+    def make_cases(args, rng):
+        raise AssertionError("cases were made before the paths were checked")
+
+    monkeypatch.setattr(replay, "mnist_cases", make_cases)
+    monkeypatch.setattr(replay, "unipen_cases", make_cases)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("errors", "must end in .png, .jpg or .jpeg"),
+        ("adir.png", "adir.png: is a folder"),
+        ("afile/e.png", "afile: is a file, not a folder"),
+    ],
+)
+def test_the_errors_image_is_checked_before_any_work(tmp_path, capsys, no_cases, name, message):
+    (tmp_path / "adir.png").mkdir()
+    (tmp_path / "afile").write_text("x")
+    assert replay.main(["--mnist", str(tmp_path), "--errors", str(tmp_path / name)]) == 1
+    assert message in one_error_line(capsys)
+
+
+def test_a_missing_model_is_refused_before_any_work(tmp_path, capsys, no_cases):
+    assert replay.main(["--mnist", str(tmp_path), "--model", str(tmp_path / "none.keras")]) == 1
+    assert "none.keras: model file not found" in one_error_line(capsys)
+
+
+def test_an_errors_image_made_meanwhile_is_not_replaced(
+    tmp_path, capsys, monkeypatch, mnist_sample
+):
+    images, labels = mnist_sample
+    folder = fake_mnist(tmp_path / "mnist", images[:20], labels[:20])
+    errors = tmp_path / "errors.png"
+    seven = AlwaysSeven()
+
+    def recognizer_meanwhile(path):
+        errors.write_bytes(b"theirs")  # written by someone else while the replay runs
+        return seven
+
+    monkeypatch.setattr(replay, "make_recognizer", recognizer_meanwhile)
+    monkeypatch.setattr(replay, "scan_predictions", lambda path, imgs: np.full(len(imgs), 7))
+    argv = ["--mnist", str(folder), "--count", "10", "--numbers", "2", "--errors", str(errors)]
+    assert replay.main(argv) == 1
+    assert "errors.png: already exists" in one_error_line(capsys)
+    assert errors.read_bytes() == b"theirs"
 
 
 class AlwaysSeven:

@@ -1,12 +1,18 @@
 """A short real training run and the training command."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import ROOT, one_error_line, run_python
 
 from deeplearning import train
-from deeplearning.model import load_model
+from deeplearning.model import build_model, load_model
 from deeplearning.train import file_sha256
 
 
@@ -76,4 +82,215 @@ def test_command_refuses_bad_pen_data(tmp_path, kaggle_dir, capsys):
     assert train.main([*args, "--unipen", str(tmp_path)]) == 1
     assert "digits.jsonl.gz: no such file" in capsys.readouterr().err
     assert train.main([*args, "--unipen", str(tmp_path), "--unipen-copies", "0"]) == 1
-    assert "--unipen-copies 0" in capsys.readouterr().err
+    assert "--unipen-copies: 0 is out of range" in capsys.readouterr().err
+
+
+# --- every path and option is checked before the work ----------------------------------------
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if the command reads the data: it must refuse before."""
+
+    def load(path):
+        raise AssertionError("the data was read before the arguments were checked")
+
+    monkeypatch.setattr(train, "load_train_csv", load)
+
+
+@pytest.mark.parametrize(
+    ("out", "log", "message"),
+    [
+        ("noext", None, "must end in .keras or .h5"),
+        ("model.txt", None, "must end in .keras or .h5"),
+        ("adir.keras", None, "adir.keras: is a folder"),
+        ("afile/m.keras", None, "afile: is a file, not a folder"),
+        ("m.keras", "adir.keras", "adir.keras: is a folder"),
+        ("m.keras", "afile/log.csv", "afile: is a file, not a folder"),
+        ("m.keras", "m.json", "named twice"),
+        ("j.keras", None, "j.json: is a folder"),
+        ("m.keras", "old.csv", "old.csv: already exists (pass --force"),
+    ],
+)
+def test_outputs_are_checked_before_any_work(tmp_path, capsys, no_work, out, log, message):
+    (tmp_path / "adir.keras").mkdir()
+    (tmp_path / "j.json").mkdir()
+    (tmp_path / "afile").write_text("mine")
+    (tmp_path / "old.csv").write_text("my log")
+    argv = ["--data", str(tmp_path), "--out", str(tmp_path / out)]
+    argv += ["--log", str(tmp_path / log)] if log else []
+    assert train.main(argv) == 1
+    one_error_line(capsys.readouterr().err, message)
+    assert (tmp_path / "old.csv").read_text() == "my log"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "adir.keras",
+        "afile",
+        "j.json",
+        "old.csv",
+    ]
+
+
+def test_a_read_only_folder_is_refused_before_any_work(tmp_path, kaggle_dir, unprivileged):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    folder.chmod(0o555)
+    result = run_python(
+        "-m", "deeplearning.train", "--data", kaggle_dir, "--sample", "100", "--epochs", "1",
+        "--out", folder / "m.keras", prefix=unprivileged,
+    )  # fmt: skip
+    assert result.returncode == 1
+    one_error_line(result.stderr, folder, "cannot write", "Permission denied")
+    assert "training on" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--pen-copies", "-1"], "--pen-copies: -1 is out of range: it must be 0 or more"),
+        (["--seed", "-1"], "--seed: -1 is out of range: it must be 0..4294967295"),
+        (["--seed", str(2**32)], f"--seed: {2**32} is out of range"),
+        (["--unipen-copies", "0"], "--unipen-copies: 0 is out of range"),
+        (["--batch-size", "0"], "--batch-size: 0 is out of range"),
+        (["--sample", "9"], "--sample: 9 is out of range: it must be 10 or more"),
+        (["--epochs", "two"], "--epochs: 'two' is not a whole number"),
+    ],
+)
+def test_bad_numbers_are_one_line(tmp_path, capsys, no_work, option, message):
+    assert train.main(["--data", str(tmp_path), "--out", str(tmp_path / "m.keras"), *option]) == 1
+    one_error_line(capsys.readouterr().err, message)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dry_run_writes_nothing_not_even_the_log(tmp_path, kaggle_dir, capsys):
+    log = tmp_path / "log.csv"
+    log.write_text("my log")
+    out = tmp_path / "m.keras"
+    argv = ["--data", str(kaggle_dir), "--sample", "100", "--out", str(out), "--log", str(log)]
+    assert train.main([*argv, "--dry-run"]) == 0
+    assert "nothing saved" in capsys.readouterr().out
+    assert log.read_text() == "my log" and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+# --- a finished training is never lost ---------------------------------------------------------
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """Training replaced by an untrained model: for what happens after it."""
+    history = SimpleNamespace(history={"val_accuracy": [0.5], "val_loss": [1.0]})
+    monkeypatch.setattr(train, "train", lambda *args, **kwargs: (build_model(), history, 1.0))
+
+
+def test_a_save_that_fails_keeps_the_model_elsewhere(
+    tmp_path, kaggle_dir, capsys, trained, monkeypatch
+):
+    from deeplearning.atomic import OutputError
+
+    out = tmp_path / "m.keras"
+    real_save = train.save_model
+
+    def full_disk(model, path, info, overwrite=True):
+        if path == out:
+            raise OutputError(f"{path}: cannot write (No space left on device)")
+        return real_save(model, path, info, overwrite)
+
+    monkeypatch.setattr(train, "save_model", full_disk)
+    assert train.main(["--data", str(kaggle_dir), "--out", str(out)]) == 1
+    line = one_error_line(capsys.readouterr().err, out, "No space left on device")
+    rescued = line.rsplit("the trained model is saved as ", 1)[1]
+    assert load_model(rescued).count_params() == 887_530
+    assert json.loads(open(rescued.replace(".keras", ".json")).read())["epochs_run"] == 1
+
+
+def test_a_model_made_meanwhile_is_not_replaced(tmp_path, kaggle_dir, capsys, trained, monkeypatch):
+    out = tmp_path / "m.keras"
+    real_train = train.train
+
+    def someone_saves_meanwhile(*args, **kwargs):
+        out.write_text("their model")
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(train, "train", someone_saves_meanwhile)
+    assert train.main(["--data", str(kaggle_dir), "--out", str(out)]) == 1
+    one_error_line(capsys.readouterr().err, out, "already exists", "saved as")
+    assert out.read_text() == "their model" and not out.with_suffix(".json").exists()
+
+
+# --- interrupted runs --------------------------------------------------------------------------
+
+SIGTERM_DURING_SAVE = """
+import os, signal, sys, time
+import keras
+from deeplearning import train
+
+def save(model, path, *args, **kwargs):
+    open(path, "wb").close()  # Keras has begun writing
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+
+keras.Model.save = save
+sys.exit(train.main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_during_the_save_leaves_nothing(tmp_path, kaggle_dir):
+    out = tmp_path / "models" / "m.keras"
+    argv = ["--data", kaggle_dir, "--sample", "100", "--epochs", "1", "--out", out]
+    result = run_python("-c", SIGTERM_DURING_SAVE, *argv)
+    assert result.returncode == 143, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "terminated"
+    assert "Traceback" not in result.stderr
+    assert list(out.parent.iterdir()) == []
+
+
+def test_ctrl_c_during_training_says_interrupted(tmp_path, kaggle_dir):
+    command = [sys.executable, "-m", "deeplearning.train", "--data", str(kaggle_dir)]
+    command += ["--sample", "100", "--epochs", "50", "--out", str(tmp_path / "m.keras")]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        for line in process.stdout:
+            if line.startswith("training on"):
+                break
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_log_that_cannot_be_written_does_not_stop_training(tmp_path, capsys, monkeypatch):
+    from deeplearning.atomic import OutputError
+
+    log = train.EpochLog(tmp_path / "log.csv")
+    log.rows = [{"epoch": 1, "seconds": 1.0}]
+
+    def full_disk(path, overwrite=True):
+        raise OutputError(f"{path}: cannot write (No space left on device)")
+
+    monkeypatch.setattr(train, "atomic_path", full_disk)
+    log.write()
+    log.write()
+    assert "No space left on device" in str(log.error)
+    assert capsys.readouterr().err.count("warning: ") == 1  # said once, not every epoch
+    monkeypatch.undo()
+    log.write()
+    assert log.error is None and (tmp_path / "log.csv").read_text().startswith("epoch,seconds")
+
+
+@pytest.mark.parametrize("option", [["--pen-copies", "1000000"], ["--unipen-copies", "1000000000"]])
+def test_copies_that_cannot_fit_in_memory_are_refused_before_drawing(
+    tmp_path, kaggle_dir, pen_data, capsys, monkeypatch, option
+):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(train, "train", no_training)
+    argv = ["--data", str(kaggle_dir), "--out", str(tmp_path / "m.keras"), *option]
+    assert train.main([*argv, "--unipen", str(pen_data)]) == 1
+    one_error_line(capsys.readouterr().err, " ".join(option), "GB is free")

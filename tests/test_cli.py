@@ -1,0 +1,75 @@
+"""How every command ends: one line for bad input, one word for Ctrl-C and SIGTERM."""
+
+import argparse
+import signal
+
+import pytest
+from conftest import one_error_line, run_python
+
+from deeplearning import cli
+
+
+def raising(error):
+    def body():
+        raise error
+
+    return body
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "stderr"),
+    [
+        (cli.CommandError("data/train.csv: line 3: column 'label' holds 10"), 1, None),
+        (PermissionError(13, "Permission denied", "data/train.csv"), 1, None),
+        (KeyboardInterrupt(), 130, "interrupted\n"),
+        (cli.Terminated(), 143, "terminated\n"),
+        (BrokenPipeError(32, "Broken pipe"), 141, ""),
+    ],
+)
+def test_how_a_command_ends(capsys, error, status, stderr):
+    assert cli.run(raising(error)) == status
+    err = capsys.readouterr().err
+    if stderr is None:
+        one_error_line(err, "data/train.csv: ")
+    else:
+        assert err == stderr
+
+
+def test_sigterm_unwinds_like_ctrl_c(capsys):
+    cleaned = []
+
+    def body():
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        finally:
+            cleaned.append(True)
+
+    assert cli.run(body) == 143
+    assert cleaned == [True] and capsys.readouterr().err == "terminated\n"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back afterwards
+
+
+def test_bad_arguments_are_one_line(capsys):
+    parser = cli.ArgumentParser(prog="x")
+    parser.add_argument("--seed", type=cli.seed)
+    parser.add_argument("--count", type=cli.whole_number(1, 10))
+    parser.add_argument("--target", type=cli.fraction)
+    for argv, message in (
+        (["--seed", "-1"], "argument --seed: -1 is out of range: it must be 0..4294967295"),
+        (["--count", "11"], "argument --count: 11 is out of range: it must be 1..10"),
+        (["--count", "1.5"], "argument --count: '1.5' is not a whole number"),
+        (["--target", "inf"], "argument --target: inf is out of range: it must be 0..1"),
+        (["--unknown"], "unrecognized arguments: --unknown"),
+    ):
+        assert cli.run(lambda argv=argv: parser.parse_args(argv) and 0) == 1
+        one_error_line(capsys.readouterr().err, message)
+    assert parser.parse_args(["--seed", str(2**32 - 1)]).seed == 2**32 - 1
+    with pytest.raises(argparse.ArgumentTypeError):
+        cli.whole_number(0)("-1")
+
+
+def test_ctrl_c_before_a_command_starts_is_one_word():
+    """Importing TensorFlow takes seconds: Ctrl-C then says `interrupted` too."""
+    result = run_python("-c", "import deeplearning\nraise KeyboardInterrupt")
+    assert result.stderr == "interrupted\n"
+    assert result.returncode in (130, -signal.SIGINT)  # Python ends as killed by SIGINT
