@@ -294,3 +294,22 @@ def test_copies_that_cannot_fit_in_memory_are_refused_before_drawing(
     argv = ["--data", str(kaggle_dir), "--out", str(tmp_path / "m.keras"), *option]
     assert train.main([*argv, "--unipen", str(pen_data)]) == 1
     one_error_line(capsys.readouterr().err, " ".join(option), "GB is free")
+
+
+def test_command_fine_tunes_a_saved_model(tmp_path, kaggle_dir, capsys):
+    """--start-from keeps the saved model's knowledge: one short epoch at a low rate leaves
+    it reading far better than a fresh model could after so little training."""
+    from deeplearning.model import DEFAULT_MODEL_PATH
+
+    out = tmp_path / "tuned.keras"
+    args = ["--data", str(kaggle_dir), "--epochs", "1", "--sample", "200", "--out", str(out)]
+    assert (
+        train.main([*args, "--start-from", str(DEFAULT_MODEL_PATH), "--initial-rate", "1e-5"]) == 0
+    )
+    info = json.loads(out.with_suffix(".json").read_text())
+    assert info["start_from_sha256"] == file_sha256(DEFAULT_MODEL_PATH)
+    assert info["initial_rate"] == 1e-5 and info["validation_accuracy"] >= 0.95
+    assert train.main([*args, "--force", "--start-from", str(tmp_path / "none.keras")]) == 1
+    assert "none.keras: model file not found" in capsys.readouterr().err
+    assert train.main([*args, "--force", "--initial-rate", "0"]) == 1
+    assert "--initial-rate: 0 is out of range" in capsys.readouterr().err
