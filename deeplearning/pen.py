@@ -79,6 +79,11 @@ def strokes_to_mouse_path(strokes, step=MOUSE_STEP):
     return paths
 
 
+def random_height(rng):
+    """A whole-pixel ink height in SINGLE_HEIGHT, as people draw one digit."""
+    return int(rng.integers(SINGLE_HEIGHT[0], SINGLE_HEIGHT[1] + 1))
+
+
 def drawn_digit(strokes, height, pen_radius=PEN_RADIUS):
     """Strokes drawn `height` px tall with the app's pen and prepared by the app's Recognizer:
     the 28x28 image the model would see, or None when they do not come back as one digit."""

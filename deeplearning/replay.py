@@ -290,22 +290,27 @@ def _rate(outcomes):
     return f"{100 * sum(o.right for o in outcomes) / len(outcomes):.1f}% of {len(outcomes)}"
 
 
+def _group_by(items, key):
+    """{key(item): [items with that key]}, keys in order of first appearance."""
+    groups = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
+
+
 def _breakdown(outcomes, key):
     """'key accuracy of count' for each value of key(case), in sorted order."""
-    groups = {}
-    for outcome in outcomes:
-        groups.setdefault(key(outcome.case), []).append(outcome)
+    groups = _group_by(outcomes, lambda o: key(o.case))
     return ", ".join(f"{name} {_rate(group)}" for name, group in sorted(groups.items()))
 
 
 def _worst_writers(outcomes, count=WORST_WRITERS):
-    writers = {}
-    for outcome in outcomes:
-        writers.setdefault(outcome.case.group, []).append(outcome)
-    worst = sorted(writers.items(), key=lambda item: -sum(not o.right for o in item[1]))[:count]
-    return ", ".join(
-        f"{name} {sum(not o.right for o in os)} wrong of {len(os)}" for name, os in worst
-    )
+    wrong = {
+        w: (sum(not o.right for o in os), len(os))
+        for w, os in _group_by(outcomes, lambda o: o.case.group).items()
+    }
+    worst = sorted(wrong.items(), key=lambda item: -item[1][0])[:count]
+    return ", ".join(f"{name} {bad} wrong of {total}" for name, (bad, total) in worst)
 
 
 def _by_height(outcomes):
@@ -464,9 +469,7 @@ def unipen_cases(args, rng):
     ]
     strokes_of = pen_digit_strokes(digits)
     labels = [d.label for d in digits]
-    by_writer = {}
-    for index, digit in enumerate(digits):
-        by_writer.setdefault(digit.writer, []).append(index)
+    by_writer = _group_by(range(len(digits)), lambda i: digits[i].writer)
     singles = single_digit_cases(strokes_of, labels, rng, count)
     numbers = number_cases(strokes_of, labels, rng, args.numbers, list(by_writer.values()))
     for case in singles + numbers:

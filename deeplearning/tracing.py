@@ -15,7 +15,7 @@ from scipy.ndimage import gaussian_filter1d
 from skimage import morphology
 
 from deeplearning.data import IMAGE_SIZE
-from deeplearning.pen import SINGLE_HEIGHT, drawn_digit, in_processes
+from deeplearning.pen import drawn_digit, in_processes, random_height
 
 # Lengths in 28x28 frame pixels unless said otherwise.
 UPSCALE = 4  # thin at 112x112 so the centre line is smooth and 2x2 blobs survive thinning
@@ -364,7 +364,7 @@ def _pen_drawn_chunk(args):
     rng = np.random.default_rng(seed)
     out = images.copy()
     for i, image in enumerate(images):
-        height = int(rng.integers(SINGLE_HEIGHT[0], SINGLE_HEIGHT[1] + 1))
+        height = random_height(rng)
         drawn = drawn_digit(image_to_strokes(image), height)
         if drawn is not None:
             out[i] = drawn

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from deeplearning.data import DataError
-from deeplearning.pen import SINGLE_HEIGHT, drawn_digit, in_processes
+from deeplearning.pen import drawn_digit, in_processes, random_height
 
 FILE_NAME = "digits.jsonl.gz"  # what a folder given as the pen data must hold
 HELD_OUT_RECORD = Path(__file__).with_name("unipen_held_out.txt")
@@ -190,7 +190,7 @@ def _copies_chunk(args):
     rng = np.random.default_rng(seed)
     images, kept = [], []
     for index, strokes in enumerate(strokes_list):
-        height = int(rng.integers(SINGLE_HEIGHT[0], SINGLE_HEIGHT[1] + 1))
+        height = random_height(rng)
         image = drawn_digit(vary_strokes(strokes, rng), height)
         if image is not None:
             images.append(image)
