@@ -16,6 +16,7 @@ import csv
 import functools
 import hashlib
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -287,6 +288,22 @@ def save_or_rescue(model, path, info, overwrite):
     return 0
 
 
+def machine_description():
+    """'x86_64, 2 cores, <CPU model>, no GPU': where a model was trained, in one line."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:  # Linux names the CPU model here
+            names = [
+                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
+            ]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    gpu = "no GPU" if not gpus else f"{gpus} GPU" + "s" * (gpus > 1)
+    return f"{platform.machine()}, {os.cpu_count()} cores, {cpu}, {gpu}"
+
+
 def training_info(data, count, history, seconds, batch_size):
     """What a reader of the model needs to know about how it was trained."""
     val_acc = history.history.get("val_accuracy", [])
@@ -302,7 +319,7 @@ def training_info(data, count, history, seconds, batch_size):
         if val_acc
         else None,
         "seconds": round(seconds, 1),
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+        "machine": machine_description(),
         "versions": {
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
