@@ -384,7 +384,10 @@ class App:
             self.say("No samples yet: correct a digit with 0-9 or confirm with Enter first.")
             return
         command = teach_command(
-            self.samples.folder, self.samples.taught_model_path, self.teach_args
+            self.samples.folder,
+            self.samples.taught_model_path,
+            self.models.paths[BASE].absolute(),  # the model the user corrected
+            self.teach_args,
         )
         try:
             self.teaching = Teaching(command)

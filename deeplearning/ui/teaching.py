@@ -16,18 +16,10 @@ NICENESS = 10  # below the app, so that drawing stays smooth while the model lea
 STOP_TIMEOUT_S = 5  # after SIGTERM, how long the command may take to clean up before a kill
 
 
-def teach_command(samples_dir, out, extra=()):
-    return [
-        sys.executable,
-        "-m",
-        "deeplearning.teach",
-        "--samples",
-        str(samples_dir),
-        "--out",
-        str(out),
-        "--force",
-        *map(str, extra),
-    ]
+def teach_command(samples_dir, out, base_model, extra=()):
+    """The teach command: fine-tune `base_model` on the samples, into `out` (replaced)."""
+    options = ["--samples", samples_dir, "--out", out, "--model", base_model, "--force", *extra]
+    return [sys.executable, "-m", "deeplearning.teach", *map(str, options)]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,242 @@
+"""Teach mode, headless: correcting and confirming digits into the personal sample set, the
+teach command in the background, and switching models. Real pygame events go into the real
+App, as in test_app.py, whose driver and fixtures these tests share.
+"""
+
+import io
+import json
+import time
+
+import numpy as np
+import pygame as pg
+import pytest
+from test_app import Driver, digit_strokes, preview_point, run_app, screen  # noqa: F401
+
+import app
+from deeplearning.pen import place_strokes, strokes_to_mouse_path
+from deeplearning.ui import panel
+from deeplearning.ui.colours import BLUE, GREY, PURPLE, WHITE
+
+
+@pytest.fixture
+def samples_dir(tmp_path):
+    return tmp_path / "personal"
+
+
+@pytest.fixture
+def driver(recognizer, screen, samples_dir, tmp_path):  # noqa: F811
+    out = io.StringIO()
+    application = app.App(
+        recognizer, jsonl=True, out=out, save_dir=tmp_path, samples_dir=samples_dir
+    )
+    yield Driver(application, screen, out)
+    application.close()
+
+
+def sample_files(folder):
+    """(labels, images (N, 28, 28), strokes) as the two files hold them, read plainly."""
+    csv = (folder / "samples.csv").read_text().splitlines()
+    assert csv[0].startswith("label,pixel0,")
+    rows = np.array([[int(v) for v in line.split(",")] for line in csv[1:]], int).reshape(-1, 785)
+    records = [json.loads(line) for line in (folder / "strokes.jsonl").read_text().splitlines()]
+    assert [r["label"] for r in records] == rows[:, 0].tolist()
+    return rows[:, 0].tolist(), rows[:, 1:].reshape(-1, 28, 28), [r["strokes"] for r in records]
+
+
+def as_lists(paths):
+    return [[list(point) for point in path] for path in paths]
+
+
+def samples_lines(driver):
+    return [line for line in driver.lines() if line["event"] == "sample"]
+
+
+def colour_pixels(surface, colour):
+    pixels = pg.surfarray.pixels3d(surface)
+    return int((pixels == np.array(colour, np.uint8)).all(axis=2).sum())
+
+
+def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_strokes, samples_dir):  # noqa: F811
+    strokes = place_strokes(digit_strokes(7), 300, 170, 170)
+    driver.draw(strokes)
+    driver.settle()
+    [digit] = driver.app.digits
+    assert digit.label == 7
+    assert driver.app.reading.selected == digit.box  # a lone digit is selected already
+    right = driver.screen.subsurface((640, 0, 640, 640))
+    assert colour_pixels(right, BLUE) > 100  # the selection, on the preview and the tile
+    assert colour_pixels(right, PURPLE) == 0
+
+    driver.key(pg.K_1)
+    driver.frame()
+    labels, images, saved_strokes = sample_files(samples_dir)
+    assert labels == [1]
+    assert np.array_equal(images[0], digit.image)
+    assert saved_strokes == [as_lists(strokes_to_mouse_path(strokes))]
+    assert samples_lines(driver) == [{"event": "sample", "label": 1, "predicted": 7, "samples": 1}]
+
+    # The panel shows the label given: above the box, on the tile, in the number.
+    assert driver.app.reading.text() == "1"
+    assert colour_pixels(right, PURPLE) > 100
+    label_area = right.subsurface(panel.preview_rect(digit.box).move(0, -40).clip(right.get_rect()))
+    assert colour_pixels(label_area, PURPLE) > 20
+    tile = panel.tile_rects(1)[0]
+    assert colour_pixels(right.subsurface((tile.x, tile.bottom, 120, 40)), PURPLE) > 20
+    assert driver.app.counts.tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert "1:1" in panel_counts_text(driver)
+
+    # Once per reading: a second key saves nothing and says so.
+    driver.key(pg.K_2)
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [1]
+    assert "saved already" in driver.app.message
+    assert len(samples_lines(driver)) == 1
+
+
+def panel_counts_text(driver):
+    """The counts row as the panel was given it (the pixels are checked against a render)."""
+    view = driver.app.view()
+    counts = " ".join(f"{digit}:{count}" for digit, count in enumerate(view.counts))
+    text = driver.app.drawer.small_font.render(f"samples: {counts}", True, GREY)
+    row = pg.Surface(text.get_size())
+    row.fill(WHITE)
+    row.blit(text, (0, 0))
+    shown = driver.screen.subsurface(
+        (640 + panel.COUNTS_POS[0], panel.COUNTS_POS[1], *row.get_size())
+    )
+    assert np.array_equal(pg.surfarray.array3d(shown), pg.surfarray.array3d(row))
+    return counts
+
+
+def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_strokes, samples_dir):  # noqa: F811
+    four = place_strokes(digit_strokes(4), 220, 60, 200)
+    two = place_strokes(digit_strokes(2), 220, 360, 200)
+    driver.draw(four)
+    driver.draw(two)
+    driver.settle()
+    assert driver.lines()[-1]["text"] == "42"
+    reading = driver.app.reading
+    assert reading.selected is None  # two digits: the user picks one
+
+    driver.key(pg.K_5)  # nothing selected: nothing saved
+    driver.frame()
+    assert not (samples_dir / "samples.csv").exists()
+
+    # A click on the second digit's tile selects it; keypad 7 labels it.
+    tile = panel.tile_rects(2)[1]
+    driver.down((640 + tile.centerx, tile.centery))
+    driver.up((640 + tile.centerx, tile.centery))
+    driver.frame()
+    assert reading.selected_index == 1
+    driver.key(pg.K_KP7)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [7]
+    assert reading.selected_index == 0  # on to the digit still without a label
+
+    # Tab and Shift+Tab go round; a click on a box on the preview selects too.
+    driver.key(pg.K_TAB)
+    driver.frame()
+    assert reading.selected_index == 1
+    driver.key(pg.K_TAB, mod=pg.KMOD_LSHIFT)
+    driver.frame()
+    assert reading.selected_index == 0
+    driver.key(pg.K_TAB)
+    driver.frame()
+    x, y, w, h = driver.app.digits[0].box
+    driver.down(preview_point(x + w // 2, y + h // 2))
+    driver.frame()
+    assert reading.selected_index == 0
+
+    # Enter: the rest is right as read. Nothing is saved twice.
+    driver.key(pg.K_RETURN)
+    driver.key(pg.K_KP_ENTER)
+    driver.key(pg.K_KP7)
+    driver.frame()
+    labels, images, strokes = sample_files(samples_dir)
+    assert labels == [7, 4]
+    assert np.array_equal(images[0], driver.app.digits[1].image)
+    assert np.array_equal(images[1], driver.app.digits[0].image)
+    assert strokes == [as_lists(strokes_to_mouse_path(two)), as_lists(strokes_to_mouse_path(four))]
+    assert [
+        (line["label"], line["predicted"], line["samples"]) for line in samples_lines(driver)
+    ] == [
+        (7, 2, 1),
+        (4, 4, 2),
+    ]
+    assert reading.text() == "47"
+    assert "4:1" in panel_counts_text(driver) and "7:1" in panel_counts_text(driver)
+
+    # A cleared canvas forgets the labels; the same digits drawn again are a new reading.
+    driver.key(pg.K_r)
+    driver.settle()
+    assert reading.labels == {} and reading.selected is None
+    driver.draw(four)
+    driver.settle()
+    assert reading.labels == {}
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [7, 4, 4]
+    assert driver.app.counts[4] == 2
+
+
+def test_keys_are_not_taken_while_a_stroke_is_drawn(driver, digit_strokes, samples_dir):  # noqa: F811
+    driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+    driver.settle()
+    [path] = strokes_to_mouse_path(place_strokes(digit_strokes(1), 300, 480, 170))
+    driver.stroke(path[: len(path) // 2], finish=False)
+    time.sleep(app.LIVE_INTERVAL_MS / 1000 + 0.05)
+    driver.move(path[len(path) // 2])
+    driver.settle()
+    assert driver.app.stroke is not None and driver.app.digits
+    for key in (pg.K_3, pg.K_KP3, pg.K_TAB, pg.K_RETURN, pg.K_KP_ENTER):
+        driver.key(key)
+    driver.frame()
+    assert not (samples_dir / "samples.csv").exists()
+    assert driver.app.reading.labels == {}
+
+    # Undo takes the half-drawn stroke back; the 7 left is a reading of its own.
+    driver.key(pg.K_u)
+    driver.settle()
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [7]
+
+
+def test_a_sample_that_cannot_be_written_is_an_error_line_and_the_app_goes_on(
+    recognizer,
+    screen,  # noqa: F811
+    digit_strokes,  # noqa: F811
+    tmp_path,
+    capsys,
+):
+    (tmp_path / "a-file").write_text("")
+    out = io.StringIO()
+    application = app.App(recognizer, jsonl=True, out=out, samples_dir=tmp_path / "a-file" / "x")
+    driver = Driver(application, screen, out)
+    try:
+        driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+        driver.settle()
+        driver.key(pg.K_RETURN)
+        driver.frame()
+        assert application.running
+        assert application.message.startswith("Could not save the sample")
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith("error: could not save the sample: ") and "a-file" in line
+        assert samples_lines(driver) == []
+        assert application.reading.labels == {}  # not saved, so not marked
+        driver.key(pg.K_r)
+        driver.settle()
+        assert driver.lines()[-1]["event"] == "clear"
+    finally:
+        application.close()
+
+
+def test_a_samples_option_that_is_a_file_is_one_error_line(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    for path in (tmp_path / "a-file", tmp_path / "a-file" / "below"):
+        result = run_app("--samples", str(path), "--jsonl")
+        assert result.returncode == 1 and result.stdout == ""
+        assert "Traceback" not in result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert line == f"error: {tmp_path / 'a-file'}: not a folder (--samples {path})"
