@@ -5,6 +5,7 @@ App, as in test_app.py, whose driver and fixtures these tests share.
 
 import io
 import json
+import shutil
 import time
 
 import numpy as np
@@ -13,9 +14,11 @@ import pytest
 from test_app import Driver, digit_strokes, preview_point, run_app, screen  # noqa: F401
 
 import app
+from deeplearning.model import DEFAULT_MODEL_PATH
 from deeplearning.pen import place_strokes, strokes_to_mouse_path
 from deeplearning.ui import panel
 from deeplearning.ui.colours import BLUE, GREY, PURPLE, WHITE
+from deeplearning.ui.models import BASE, TAUGHT
 
 
 @pytest.fixture
@@ -240,3 +243,97 @@ def test_a_samples_option_that_is_a_file_is_one_error_line(tmp_path):
         assert "Traceback" not in result.stderr
         [line] = result.stderr.strip().splitlines()
         assert line == f"error: {tmp_path / 'a-file'}: not a folder (--samples {path})"
+
+
+@pytest.fixture(scope="module")
+def reads_three(tmp_path_factory):
+    """A model that reads every digit as a 3: the shipped one with the 3's bias raised."""
+    import keras
+
+    model = keras.saving.load_model(DEFAULT_MODEL_PATH, compile=False)
+    last = model.layers[-1]
+    kernel, bias = last.get_weights()
+    bias[3] += 100.0
+    last.set_weights([kernel, bias])
+    path = tmp_path_factory.mktemp("models") / "reads_three.keras"
+    model.save(path)
+    return path
+
+
+def run_until(driver, done, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        driver.frame()
+        driver.app.clock.tick(app.FPS)
+
+
+def test_m_switches_between_the_shipped_and_the_taught_model(
+    driver,
+    digit_strokes,  # noqa: F811
+    samples_dir,
+    reads_three,
+    recognizer,
+):
+    driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+    driver.settle()
+    models = driver.app.models
+    driver.key(pg.K_m)
+    driver.frame()
+    assert models.current == BASE and "No taught model yet" in driver.app.message
+    assert driver.app.view().model == "shipped"
+
+    samples_dir.mkdir()
+    shutil.copy(reads_three, samples_dir / "mnist_cnn_taught.keras")
+    driver.key(pg.K_m)  # loaded on a thread while the frames go on
+    run_until(driver, lambda: models.current == TAUGHT)
+    taught = models.recognizers[TAUGHT]
+    assert driver.app.reader.recognizer is taught and taught is not recognizer
+    driver.settle()  # the canvas is read again with it
+    assert [digit.label for digit in driver.app.digits] == [3]
+    assert driver.app.view().model == "taught on your samples"
+
+    driver.key(pg.K_m)  # both are loaded now: each switch is at once
+    driver.frame()
+    assert models.current == BASE and driver.app.reader.recognizer is recognizer
+    driver.settle()
+    assert [digit.label for digit in driver.app.digits] == [7]
+    driver.key(pg.K_m)
+    driver.frame()
+    assert models.current == TAUGHT and driver.app.reader.recognizer is taught
+    driver.settle()
+    assert [digit.label for digit in driver.app.digits] == [3]
+    # Switching models reads the same ink: a label given before stays.
+    driver.key(pg.K_7)
+    driver.key(pg.K_m)
+    driver.settle()
+    assert driver.app.reading.text() == "7" and len(sample_files(samples_dir)[0]) == 1
+
+
+def test_start_up_reads_with_the_taught_model_when_there_is_one(
+    screen,  # noqa: F811
+    samples_dir,
+    reads_three,
+    capsys,
+):
+    def started(*options):
+        application = app.make_app(app.parse_args(["--samples", str(samples_dir), *options]))
+        application.close()
+        return application.models.current, application.view().model, application.message
+
+    assert started() == (BASE, "shipped", "")
+    samples_dir.mkdir()
+    taught = samples_dir / "mnist_cnn_taught.keras"
+    shutil.copy(reads_three, taught)
+    assert started() == (TAUGHT, "taught on your samples", "")
+    assert started("--model", str(DEFAULT_MODEL_PATH)) == (BASE, "shipped", "")
+    assert started("--model", str(reads_three)) == (BASE, "reads_three.keras", "")
+    assert capsys.readouterr().err == ""
+
+    # A damaged taught model: the shipped one reads, and the panel and stderr say why.
+    taught.write_bytes(b"not a model")
+    kind, name, message = started()
+    assert (kind, name) == (BASE, "shipped")
+    assert message.startswith(f"Could not load your taught model: {taught}")
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"warning: {taught}: not a readable Keras model")
