@@ -5,7 +5,10 @@ App, as in test_app.py, whose driver and fixtures these tests share.
 
 import io
 import json
+import os
 import shutil
+import signal
+import sys
 import time
 
 import numpy as np
@@ -16,9 +19,10 @@ from test_app import Driver, digit_strokes, preview_point, run_app, screen  # no
 import app
 from deeplearning.model import DEFAULT_MODEL_PATH
 from deeplearning.pen import place_strokes, strokes_to_mouse_path
-from deeplearning.ui import panel
+from deeplearning.ui import panel, teaching
 from deeplearning.ui.colours import BLUE, GREY, PURPLE, WHITE
 from deeplearning.ui.models import BASE, TAUGHT
+from deeplearning.ui.teaching import Progress, Teaching
 
 
 @pytest.fixture
@@ -337,3 +341,60 @@ def test_start_up_reads_with_the_taught_model_when_there_is_one(
     assert message.startswith(f"Could not load your taught model: {taught}")
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"warning: {taught}: not a readable Keras model")
+
+
+def finished(run, timeout=60):
+    deadline = time.monotonic() + timeout
+    while run.running:
+        assert time.monotonic() < deadline, "the command did not end"
+        time.sleep(0.02)
+    return run.state()
+
+
+def python(script):
+    return [sys.executable, "-c", script]
+
+
+def test_teaching_follows_progress_lines_and_the_last_message():
+    run = Teaching(
+        python(
+            "print('starting')\nprint('progress: 0.25')\nprint('progress: 1.00')\nprint('saved it')"
+        )
+    )
+    assert finished(run) == Progress(fraction=1.0, line="saved it", error="", status=0)
+    assert run.state().failure == ""
+    run.stop()
+
+
+def test_a_failed_teaching_gives_its_error_line():
+    script = (
+        "import sys\nprint('progress: 0.10')\n"
+        "print('error: x.csv: line 3: bad', file=sys.stderr)\nsys.exit(1)"
+    )
+    progress = finished(Teaching(python(script)))
+    assert progress.status == 1 and progress.fraction == 0.1
+    assert progress.failure == "error: x.csv: line 3: bad"
+    assert finished(Teaching(python("import sys; sys.exit(3)"))).failure == (
+        "teaching ended with exit status 3"
+    )
+
+
+@pytest.mark.parametrize("ignores_sigterm", [False, True])
+def test_stopping_teaching_ends_its_process(monkeypatch, ignores_sigterm):
+    monkeypatch.setattr(teaching, "STOP_TIMEOUT_S", 1.0)
+    ignore = "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignores_sigterm else ""
+    run = Teaching(python(f"import signal, time\n{ignore}print('ready')\ntime.sleep(600)"))
+    deadline = time.monotonic() + 60
+    while run.state().line != "ready":
+        assert time.monotonic() < deadline and run.running
+        time.sleep(0.02)
+    if hasattr(os, "getpriority"):  # at a lower priority than the app
+        lower = min(os.getpriority(os.PRIO_PROCESS, 0) + teaching.NICENESS, 19)
+        assert os.getpriority(os.PRIO_PROCESS, run.process.pid) == lower
+    started = time.monotonic()
+    run.stop()
+    assert time.monotonic() - started < 5
+    killed_by = signal.SIGKILL if ignores_sigterm else signal.SIGTERM
+    assert run.process.returncode == -killed_by
+    with pytest.raises(ProcessLookupError):
+        os.kill(run.process.pid, 0)  # gone, and reaped
