@@ -355,12 +355,22 @@ def python(script):
     return [sys.executable, "-c", script]
 
 
+# What the teach command prints, Keras's progress bar and TensorFlow's log included.
+TEACH_OUTPUT = (
+    "E0000 00:00:1795649144.745948   30745 cuda_platform.cc:52] failed call to cuInit\n"
+    "teaching model.keras with 3 samples\n"
+    "progress: 0.00\n"
+    "\r\x1b[1m  8/103\x1b[0m \x1b[32m\u2501\x1b[0m 54s - loss: 9.0e-04progress: 0.16\n"
+    "\b\b\b\b\r\x1b[1m 16/103\x1b[0m \x1b[32m\u2501\u2501\x1b[0m 29s - loss: 0.0033\n"
+    "\b\b\r\x1b[1m103/103\x1b[0m 16s 155ms/step - accuracy: 0.9964 - loss: 0.0100\n"
+)
+
+
 def test_teaching_follows_progress_lines_and_the_last_message():
-    run = Teaching(
-        python(
-            "print('starting')\nprint('progress: 0.25')\nprint('progress: 1.00')\nprint('saved it')"
-        )
-    )
+    run = Teaching(python(f"import sys\nsys.stdout.write({TEACH_OUTPUT!r})"))
+    expected = Progress(fraction=0.16, line="teaching model.keras with 3 samples", status=0)
+    assert finished(run) == expected
+    run = Teaching(python("print('progress: 0.25')\nprint('progress: 1.00')\nprint('saved it')"))
     assert finished(run) == Progress(fraction=1.0, line="saved it", error="", status=0)
     assert run.state().failure == ""
     run.stop()

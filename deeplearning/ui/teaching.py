@@ -11,7 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # where `-m deeplearning.teach` is found
-PROGRESS = re.compile(r"^progress:\s*([0-9]*\.?[0-9]+)\s*$")
+PROGRESS = re.compile(r"progress:\s*([0-9]*\.?[0-9]+)$")
+# Not for the panel: Keras's progress bar ("12/103 ━━━ ..."), which comes with the progress
+# lines glued to it, and the C++ log lines of TensorFlow ("E0000 00:00:17.1 ...").
+ANSI_CODE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+NOISE = re.compile(r"^(\d+/\d+\s|[EWIF]\d{4} \d)")
 NICENESS = 10  # below the app, so that drawing stays smooth while the model learns
 STOP_TIMEOUT_S = 5  # after SIGTERM, how long the command may take to clean up before a kill
 
@@ -65,14 +69,13 @@ class Teaching:
         self.thread.start()
 
     def _pump(self):
+        # Text mode splits at "\r" too: each redraw of a progress bar is a line of its own.
         for raw in self.process.stdout:
-            line = raw.strip()
-            if not line:
+            fraction, line = parse_line(raw)
+            if fraction is None and not line:
                 continue
-            match = PROGRESS.match(line)
             with self.lock:
-                if match:
-                    fraction = min(max(float(match.group(1)), 0.0), 1.0)
+                if fraction is not None:
                     self.progress = replace(self.progress, fraction=fraction)
                 elif line.startswith("error:"):
                     self.progress = replace(self.progress, error=line, line=line)
@@ -101,3 +104,15 @@ class Teaching:
                 self.process.kill()
                 self.process.wait()
         self.thread.join(STOP_TIMEOUT_S)
+
+
+def parse_line(raw):
+    """(fraction, None) for a `progress: F` line, (None, text) for a line worth showing,
+    (None, "") for anything else."""
+    line = ANSI_CODE.sub("", raw).replace("\b", "").strip()
+    match = PROGRESS.search(line)
+    if match:
+        return min(max(float(match.group(1)), 0.0), 1.0), None
+    if NOISE.match(line):
+        return None, ""
+    return None, line
