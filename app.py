@@ -49,6 +49,7 @@ from deeplearning.pen import PEN_RADIUS  # noqa: E402
 from deeplearning.quiet import stderr_silenced  # noqa: E402
 from deeplearning.recognize import Recognizer, TooManyMarks, read_number  # noqa: E402
 from deeplearning.samples import DEFAULT_DIR, Sample, SampleSet, digit_strokes  # noqa: E402
+from deeplearning.teach import MIN_SAMPLES  # noqa: E402
 from deeplearning.ui.colours import DIVIDER, GREY, ORANGE, PURPLE, WHITE  # noqa: E402
 from deeplearning.ui.labelling import Reading  # noqa: E402
 from deeplearning.ui.models import BASE, TAUGHT, Models  # noqa: E402
@@ -380,8 +381,11 @@ class App:
             return
         self.counts = self.samples.counts()
         total = int(self.counts.sum())
-        if not total:
-            self.say("No samples yet: correct a digit with 0-9 or confirm with Enter first.")
+        if total < MIN_SAMPLES:  # the command would refuse too, after seconds of start-up
+            self.say(
+                f"Teaching needs {MIN_SAMPLES} samples or more, and there are {total}: "
+                "correct digits with 0-9 or confirm them with Enter."
+            )
             return
         command = teach_command(
             self.samples.folder,

