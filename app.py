@@ -108,7 +108,8 @@ class App:
         self.teach_args = list(teach_args)  # more options for the teach command
         self.teaching = None  # the teach command under way
         self.progress = None  # what it said last
-        self.taught_on = None  # samples the model just taught learnt from, until it is in use
+        self.teaching_on = None  # how many samples the teaching under way learns from
+        self.taught_on = None  # ... and the model it made, until it is in use
         self.canvas = pg.Surface((CANVAS_SIZE, CANVAS_SIZE))
         self.canvas.fill(WHITE)
         self.strokes = []  # finished strokes, each a list of (x, y); undo redraws from them
@@ -401,7 +402,7 @@ class App:
             self.say(f"Could not start teaching: {reason}", ORANGE)
             return
         self.progress = self.teaching.state()
-        self.taught_on = total
+        self.teaching_on = total
         self.say(f"Teaching on your {total} samples; draw on meanwhile.")
 
     def follow_teaching(self):
@@ -415,9 +416,9 @@ class App:
         self.teaching = None
         if progress.status == 0:
             self.models.start_loading(TAUGHT)
+            self.taught_on = self.teaching_on
             self.say("Taught. Loading your model...", PURPLE)
         else:
-            self.taught_on = None
             self.say(f"Teaching failed: {progress.failure}", ORANGE)
 
     def switch_model(self):
@@ -429,7 +430,7 @@ class App:
             self.say("No taught model yet: save samples (0-9, Enter), then press T.")
         elif self.models.recognizers[other] is None:
             self.models.start_loading(other)
-            self.say(f"Loading the model {self.models.name(other)}...")
+            self.say(f"Loading {self.models.describe(other)}...")
         else:
             self.use_model(other)
 
@@ -448,7 +449,7 @@ class App:
             message = f"Now reading with your taught model ({self.taught_on} samples)."
             self.taught_on = None
         else:
-            message = f"Now reading with the model {self.models.name(kind)}."
+            message = f"Now reading with {self.models.describe(kind)}."
         self.say(message, PURPLE)
 
     def say(self, message, colour=GREY):

@@ -296,10 +296,12 @@ def test_m_switches_between_the_shipped_and_the_taught_model(
     driver.settle()  # the canvas is read again with it
     assert [digit.label for digit in driver.app.digits] == [3]
     assert driver.app.view().model == "taught on your samples"
+    assert driver.app.message == "Now reading with the model taught on your samples."
 
     driver.key(pg.K_m)  # both are loaded now: each switch is at once
     driver.frame()
     assert models.current == BASE and driver.app.reader.recognizer is recognizer
+    assert driver.app.message == "Now reading with the shipped model."
     driver.settle()
     assert [digit.label for digit in driver.app.digits] == [7]
     driver.key(pg.K_m)

@@ -45,6 +45,11 @@ class Models:
         path = self.paths[BASE]
         return "shipped" if path.resolve() == DEFAULT_MODEL_PATH.resolve() else path.name
 
+    def describe(self, kind):
+        """The model in a sentence: "the shipped model", "the model taught on your samples"."""
+        name = self.name(kind)
+        return "the shipped model" if name == "shipped" else f"the model {name}"
+
     def exists(self, kind):
         """Loaded already, or its file is there to load."""
         path = self.paths[kind]
