@@ -545,3 +545,12 @@ def test_quitting_while_teaching_stops_the_command(teaching_driver, digit_stroke
         "samples.csv",
         "strokes.jsonl",
     ]
+
+
+def test_panel_messages_are_wrapped_to_the_column(screen):  # noqa: F811
+    font = pg.font.Font(None, 20)
+    text = "Teaching failed: error: /a/very/long/path/to/the/personal/samples/folder: no such file"
+    lines = panel.wrap(text, font, panel.COLUMN_WIDTH)
+    assert len(lines) > 2 and all(font.size(line)[0] <= panel.COLUMN_WIDTH for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert lines[0] == "Teaching failed: error:"

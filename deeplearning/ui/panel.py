@@ -79,13 +79,18 @@ def fit_width(surface, width):
 
 
 def wrap(text, font, width):
-    """Lines of whole words that each fit `width` when rendered (a longer word stands alone)."""
+    """Lines of whole words that each fit `width` when rendered; a word too long for a line
+    of its own (a file's path) is broken where it must be."""
     lines = []
     for word in text.split():
         if lines and font.size(f"{lines[-1]} {word}")[0] <= width:
             lines[-1] += f" {word}"
-        else:
-            lines.append(word)
+            continue
+        lines.append("")
+        for character in word:
+            if lines[-1] and font.size(lines[-1] + character)[0] > width:
+                lines.append("")
+            lines[-1] += character
     return lines
 
 
