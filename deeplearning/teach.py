@@ -148,7 +148,8 @@ def teach(
         x.append(epoch_x[order])
         y.append(epoch_y[order])
     x, y = np.concatenate(x), np.concatenate(y)
-    steps_per_epoch = len(y) // epochs // BATCH_SIZE
+    # Whole calls of STEPS_PER_EXECUTION batches: Keras would otherwise read past the end.
+    steps_per_epoch = len(y) // epochs // BATCH_SIZE // STEPS_PER_EXECUTION * STEPS_PER_EXECUTION
 
     keras.utils.set_random_seed(seed)
     model = build_model()
