@@ -400,15 +400,40 @@ def test_a_failed_teaching_gives_its_error_line():
     )
 
 
+def alive(pid):
+    """The process runs (a zombie, ended and waiting for its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+# Starts a helper process of its own, says its process id, then waits.
+WAITING = """
+import signal, subprocess, sys, time
+{ignore}helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+print(f"helper {{helper.pid}}", flush=True)
+time.sleep(600)
+"""
+
+
 @pytest.mark.parametrize("ignores_sigterm", [False, True])
-def test_stopping_teaching_ends_its_process(monkeypatch, ignores_sigterm):
+def test_stopping_teaching_ends_its_process_and_those_it_started(monkeypatch, ignores_sigterm):
     monkeypatch.setattr(teaching, "STOP_TIMEOUT_S", 1.0)
     ignore = "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignores_sigterm else ""
-    run = Teaching(python(f"import signal, time\n{ignore}print('ready')\ntime.sleep(600)"))
+    run = Teaching(python(WAITING.format(ignore=ignore)))
     deadline = time.monotonic() + 60
-    while run.state().line != "ready":
+    while not run.state().line.startswith("helper "):
         assert time.monotonic() < deadline and run.running
         time.sleep(0.02)
+    helper = int(run.state().line.split()[1])
     if hasattr(os, "getpriority"):  # at a lower priority than the app
         lower = min(os.getpriority(os.PRIO_PROCESS, 0) + teaching.NICENESS, 19)
         assert os.getpriority(os.PRIO_PROCESS, run.process.pid) == lower
@@ -417,8 +442,11 @@ def test_stopping_teaching_ends_its_process(monkeypatch, ignores_sigterm):
     assert time.monotonic() - started < 5
     killed_by = signal.SIGKILL if ignores_sigterm else signal.SIGTERM
     assert run.process.returncode == -killed_by
-    with pytest.raises(ProcessLookupError):
-        os.kill(run.process.pid, 0)  # gone, and reaped
+    assert not alive(run.process.pid)
+    deadline = time.monotonic() + 5
+    while alive(helper):  # no orphan left behind either
+        assert time.monotonic() < deadline, "the helper process outlived the command"
+        time.sleep(0.05)
 
 
 def save_samples_in_the_app(driver, digit_strokes):  # noqa: F811

@@ -4,6 +4,7 @@ output read line by line on a thread, so that the window never waits for it."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -97,13 +98,23 @@ class Teaching:
     def stop(self):
         """End the command: SIGTERM lets it remove its temporary files; a kill if it hangs."""
         if self.process.poll() is None:
-            self.process.terminate()
+            self._signal(signal.SIGTERM)
             try:
                 self.process.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._signal(signal.SIGKILL if os.name == "posix" else signal.SIGTERM)
                 self.process.wait()
         self.thread.join(STOP_TIMEOUT_S)
+
+    def _signal(self, number):
+        """Signal the command and any process it started: they share its session's group."""
+        try:
+            if os.name == "posix":
+                os.killpg(self.process.pid, number)
+            else:  # pragma: no cover - SIGTERM is TerminateProcess on Windows
+                self.process.send_signal(number)
+        except ProcessLookupError:  # it has just ended
+            pass
 
 
 def parse_line(raw):
