@@ -22,6 +22,9 @@ import pytest
 import app
 from deeplearning.pen import place_strokes, render, strokes_to_mouse_path
 from deeplearning.recognize import read_number
+from deeplearning.ui import panel
+from deeplearning.ui.colours import DIVIDER, GREEN, ORANGE, WHITE
+from deeplearning.ui.pen_surface import canvas_array
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_FRAME = 3  # about what a hand gives at 60 frames a second
@@ -104,7 +107,7 @@ class Driver:
         return [json.loads(line) for line in self.out.getvalue().splitlines()]
 
     def canvas(self):
-        return app.canvas_array(self.app.canvas)
+        return canvas_array(self.app.canvas)
 
     def pixel(self, pos):
         return tuple(self.screen.get_at(pos))[:3]
@@ -121,17 +124,18 @@ def screen():
 @pytest.fixture
 def driver(recognizer, screen, tmp_path):
     out = io.StringIO()
-    application = app.App(recognizer, jsonl=True, out=out, save_dir=tmp_path)
+    samples = tmp_path / "samples"
+    application = app.App(recognizer, jsonl=True, out=out, save_dir=tmp_path, samples_dir=samples)
     yield Driver(application, screen, out)
     application.close()
 
 
 def preview_point(x, y):
     """Where a canvas point appears on screen in the copy on the right half."""
-    x0, y0 = app.PREVIEW_POS
+    x0, y0 = panel.PREVIEW_POS
     return (
-        app.CANVAS_SIZE + x0 + round(x * app.PREVIEW_SCALE),
-        y0 + round(y * app.PREVIEW_SCALE),
+        app.CANVAS_SIZE + x0 + round(x * panel.PREVIEW_SCALE),
+        y0 + round(y * panel.PREVIEW_SCALE),
     )
 
 
@@ -159,11 +163,11 @@ def test_a_drawn_seven_is_read_boxed_and_shown(driver, digit_strokes):
 
     # Right half: a green box at the digit, the number, the 28x28 image the model saw.
     left_edge = preview_point(x, y + h // 2)
-    assert driver.pixel(left_edge) == app.GREEN
-    assert driver.pixel(preview_point(x + w // 2, y + h + 40)) == app.WHITE
-    number = driver.screen.subsurface((640 + app.NUMBER_POS[0], app.NUMBER_POS[1], 300, 80))
+    assert driver.pixel(left_edge) == GREEN
+    assert driver.pixel(preview_point(x + w // 2, y + h + 40)) == WHITE
+    number = driver.screen.subsurface((640 + panel.NUMBER_POS[0], panel.NUMBER_POS[1], 300, 80))
     assert (pg.surfarray.array_red(number) < 100).sum() > 500
-    tile = driver.screen.subsurface((640 + app.TILES_POS[0], app.TILES_POS[1], 56, 56))
+    tile = driver.screen.subsurface((640 + panel.TILES_POS[0], panel.TILES_POS[1], 56, 56))
     assert (pg.surfarray.array_red(tile) > 128).sum() > 50
 
 
@@ -179,7 +183,7 @@ def test_a_two_digit_number_is_read_left_to_right(driver, digit_strokes):
     assert boxes[0][0] + boxes[0][2] <= 360 <= boxes[1][0]
     # Two green boxes on the right half, one per digit.
     for x, y, _, h in boxes:
-        assert driver.pixel(preview_point(x, y + h // 2)) == app.GREEN
+        assert driver.pixel(preview_point(x, y + h // 2)) == GREEN
 
 
 def test_every_stroke_of_a_digit_is_reported(driver, digit_strokes):
@@ -230,8 +234,8 @@ def test_undo_takes_back_the_last_stroke(driver, digit_strokes):
 
 def green_pixels(driver):
     right = pg.surfarray.pixels3d(driver.screen)[640:]
-    green = (right[..., 0] == app.GREEN[0]) & (right[..., 1] == app.GREEN[1])
-    return int((green & (right[..., 2] == app.GREEN[2])).sum())
+    green = (right[..., 0] == GREEN[0]) & (right[..., 1] == GREEN[1])
+    return int((green & (right[..., 2] == GREEN[2])).sum())
 
 
 @pytest.mark.parametrize("how", ["R", "right click"])
@@ -362,7 +366,7 @@ def test_s_saves_the_window_without_overwriting(driver, tmp_path, capsys):
     image = pg.image.load(str(saved[0]))
     assert image.get_size() == app.WINDOW_SIZE
     assert tuple(image.get_at((300, 300)))[:3] == (0, 0, 0)  # the canvas
-    assert tuple(image.get_at((640, 320)))[:3] == app.DIVIDER  # and the right half
+    assert tuple(image.get_at((640, 320)))[:3] == DIVIDER  # and the right half
     # With --jsonl stdout holds only JSON; where it was saved goes to stderr.
     assert f"saved: {saved[0]}" in capsys.readouterr().err
     assert all(line["event"] == "stroke" for line in driver.lines())
@@ -521,10 +525,10 @@ def test_a_canvas_of_too_many_marks_is_said_to_be_unread(screen):
     [line] = driver.lines()
     assert line["text"] == "" and line["digits"] == []
     assert "999 separate marks" in line["unread"]
-    message = pg.surfarray.pixels3d(screen)[640 + app.NUMBER_POS[0] :, app.NUMBER_POS[1] :][
+    message = pg.surfarray.pixels3d(screen)[640 + panel.NUMBER_POS[0] :, panel.NUMBER_POS[1] :][
         :600, :30
     ]
-    assert (np.abs(message.astype(int) - app.ORANGE).sum(axis=2) < 60).sum() > 50
+    assert (np.abs(message.astype(int) - ORANGE).sum(axis=2) < 60).sum() > 50
 
 
 def test_without_jsonl_the_reading_is_printed(recognizer, screen, digit_strokes):

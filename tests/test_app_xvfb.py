@@ -99,7 +99,8 @@ class RunningApp:
             env.pop(name, None)
         self.display = display
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--jsonl"],  # the shipped model
+            # The shipped model: no taught one in this samples folder.
+            [sys.executable, str(ROOT / "app.py"), "--jsonl", "--samples", str(cwd / "personal")],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,

