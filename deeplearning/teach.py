@@ -32,12 +32,12 @@ from deeplearning.model import DEFAULT_MODEL_PATH
 from deeplearning.samples import DEFAULT_DIR, SampleError, SampleSet
 
 MIN_SAMPLES = 3  # fewer cannot say how a hand differs; see --help
-EPOCHS = 4
+EPOCHS = 6
 LEARNING_RATE = 2e-4  # a fifth of Adam's default: adjust the model, do not retrain it
-PERSONAL_PER_EPOCH = 1200  # pen copies of the samples, spread over however many there are
-MAX_COPIES = 100  # ... but no more copies than this of any one sample
+PERSONAL_PER_EPOCH = 3000  # pen copies of the samples, spread over however many there are
+MAX_COPIES = 300  # ... but no more copies than this of any one sample
 ORIGINAL_REPEATS = 4  # each sample's own image, this many times an epoch
-MNIST_PER_EPOCH = 3000  # other people's digits mixed in, a fresh draw each epoch ...
+MNIST_PER_EPOCH = 2000  # other people's digits mixed in, a fresh draw each epoch ...
 MNIST_ROWS = 12_000  # ... from this many rows of train.csv: reading all 60,000 takes seconds
 BATCH_SIZE = 32
 STEPS_PER_EXECUTION = 8
@@ -120,9 +120,9 @@ def teach(
     verbose="auto",
     learning_rate=LEARNING_RATE,
     personal_per_epoch=PERSONAL_PER_EPOCH,
+    copies=None,
     original_repeats=ORIGINAL_REPEATS,
     mnist_per_epoch=MNIST_PER_EPOCH,
-    blend=1.0,
 ):
     """Fine-tune the model at `base` on the samples; return (model, seconds, summary)."""
     import keras
@@ -131,7 +131,7 @@ def teach(
     from deeplearning.model import build_model, compile_model, load_model
 
     rng = np.random.default_rng(seed)
-    copies = copies_per_sample(len(labels), personal_per_epoch)
+    copies = copies or copies_per_sample(len(labels), personal_per_epoch)
     start = time.perf_counter()
     drawn, drawn_labels = pen_copies_of(strokes, labels, copies, seed)
     seconds = time.perf_counter() - start
@@ -155,8 +155,7 @@ def teach(
 
     keras.utils.set_random_seed(seed)
     model = build_model()
-    base_weights = load_model(base).get_weights()
-    model.set_weights(base_weights)
+    model.set_weights(load_model(base).get_weights())
     compile_model(model, STEPS_PER_EXECUTION, learning_rate)
     progress = Progress(steps_per_epoch * epochs)
     print("progress: 0.00", flush=True)
@@ -171,11 +170,6 @@ def teach(
         callbacks=[progress.callback],
         verbose=verbose,
     )
-    if blend < 1.0:
-        tuned = model.get_weights()
-        model.set_weights(
-            [blend * t + (1 - blend) * b for t, b in zip(tuned, base_weights, strict=True)]
-        )
     summary = {
         "samples": int(len(labels)),
         "samples_per_digit": np.bincount(labels, minlength=NUM_CLASSES).tolist(),
@@ -221,6 +215,12 @@ def parse_args(argv):
         default=EPOCHS,
         help=f"passes over the samples (default {EPOCHS})",
     )
+    parser.add_argument(
+        "--copies",
+        type=cli.whole_number(1, 10_000),
+        help=f"pen copies of each sample (default: {PERSONAL_PER_EPOCH:,} in all, at most "
+        f"{MAX_COPIES} of each)",
+    )
     parser.add_argument("--seed", type=cli.seed, default=0, help="random seed (default 0)")
     return parser.parse_args(argv)
 
@@ -265,6 +265,7 @@ def run(argv):
         (other_images, other_labels),
         args.epochs,
         args.seed,
+        copies=args.copies,
         verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only where one can be redrawn
     )
     info = {
