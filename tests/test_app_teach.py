@@ -474,7 +474,7 @@ def teaching_driver(recognizer, screen, samples_dir, tmp_path):  # noqa: F811
         jsonl=True,
         out=out,
         samples_dir=samples_dir,
-        teach_args=["--epochs", "1", "--data", no_data],
+        teach_args=["--epochs", "1", "--copies", "20", "--data", no_data],
     )
     yield Driver(application, screen, out)
     application.close()

@@ -57,7 +57,7 @@ def taught(writer_samples, tmp_path_factory):
     out = tmp_path_factory.mktemp("taught") / "taught.keras"
     no_data = tmp_path_factory.mktemp("no-data")
     argv = ["--samples", str(writer_samples), "--out", str(out), "--data", str(no_data)]
-    return out, teach.main([*argv, "--epochs", "1"])
+    return out, teach.main([*argv, "--epochs", "1", "--copies", "100"])
 
 
 def test_teaching_reads_the_writers_hand_better(taught):
