@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format data train evaluate replay benchmark
+.PHONY: run test lint format data train evaluate replay benchmark notebook
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/app_frame_time.py
 	$(BIN)/python benchmarks/training_throughput.py
 	$(BIN)/python benchmarks/inference_throughput.py
+
+# Run the tutorial notebook on data/ headless and save it with its outputs (the committed copy).
+notebook: $(STAMP)
+	$(BIN)/python -m deeplearning.notebook --force

@@ -117,3 +117,18 @@ def test_committed_notebook_is_light_and_clean():
     assert normalise(nbformat.from_dict(json.loads(json.dumps(notebook)))) == notebook
     assert machine_paths_in(notebook) == []
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in notebook.cells)
+
+
+def test_the_runner_checks_its_paths_before_running(tmp_path, capsys):
+    from conftest import one_error_line
+
+    from deeplearning import notebook
+
+    assert notebook.main([]) == 1  # the committed notebook, without --force
+    one_error_line(capsys.readouterr().err, "MNIST.ipynb: already exists (pass --force")
+    out = tmp_path / "run.ipynb"
+    assert notebook.main(["--out", str(out), "--data", str(tmp_path)]) == 1
+    one_error_line(capsys.readouterr().err, "train.csv: no such file")
+    assert notebook.main(["--out", str(tmp_path / "run.txt")]) == 1
+    one_error_line(capsys.readouterr().err, "must end in .ipynb")
+    assert not out.exists()
