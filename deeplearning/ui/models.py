@@ -1,19 +1,31 @@
 """The models the app reads with: the base one (the shipped model, or --model) and the one
-taught on the user's samples. Each is loaded once and kept; a load after start-up runs on a
-thread, since it takes about a second."""
+taught on the user's samples. The first is loaded at start-up; each is loaded once and kept; a
+load after start-up runs on a thread, since it takes about a second."""
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deeplearning.model import DEFAULT_MODEL_PATH
+from deeplearning.model import DEFAULT_MODEL_PATH, ModelError
+from deeplearning.quiet import stderr_silenced
+from deeplearning.recognize import Recognizer
 
 BASE, TAUGHT = "base", "taught"
 
 
-def _load_recognizer(path):
-    from deeplearning.recognize import Recognizer
-
-    return Recognizer(path)
+def load_first(model, taught_path):
+    """The model to start with, (recognizer, taught?, warning): `model` (--model) if given,
+    else the one taught on the samples if there is one, else the shipped one. A damaged taught
+    model gives way to the shipped one, its error the warning; a bad `model` raises ModelError.
+    The chatter of TensorFlow's first run stays off stderr."""
+    taught = model is None and taught_path.is_file()
+    with stderr_silenced():
+        try:
+            return Recognizer(taught_path if taught else model), taught, None
+        except ModelError as error:
+            if not taught:
+                raise
+            # The shipped one reads, and T teaches a new one.
+            return Recognizer(None), False, error
 
 
 class Models:
@@ -25,7 +37,7 @@ class Models:
         self.recognizers = {BASE: None, TAUGHT: None}
         self.recognizers[current] = recognizer
         self.current = current
-        self.load = load or _load_recognizer
+        self.load = load or Recognizer
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
         self.loading = {}  # kind -> the future of its load under way
 
