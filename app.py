@@ -69,9 +69,10 @@ UNDO_MODS = pg.KMOD_CTRL | pg.KMOD_META  # Ctrl+Z, or Cmd+Z on macOS
 
 
 class App:
-    """The window: its events, what the model read of the canvas and what the app says. The
-    canvas, the labeller (samples) and the teacher (models) hold the rest of the state; the
-    panel draws the right half from a View of it all."""
+    """The window: each frame turns the events into actions of the canvas, the labeller and
+    the teacher, sends the canvas to the reader and takes in what it read, passes on what
+    the actions came to (Outcomes), then draws the canvas and the panel, which draws the
+    right half from a View of the rest."""
 
     def __init__(
         self,

@@ -2,8 +2,8 @@
 the labels given, and saving labelled digits with their strokes into the personal sample set.
 
 A digit is known by its box, which is the same whatever model reads the canvas, so a
-re-reading of the same canvas (after switching models) keeps the labels. A reading of other
-ink forgets them: they belonged to other ink.
+re-reading of the same canvas (after switching models) keeps the labels. A changed canvas
+forgets them: they belonged to other ink.
 """
 
 from pathlib import Path
@@ -16,8 +16,12 @@ from deeplearning.samples import Sample, SampleSet, digit_strokes
 from deeplearning.ui.colours import ORANGE, PURPLE
 from deeplearning.ui.report import Outcome, sample_record
 
+STILL_READING = "Still reading the canvas: try again in a moment."
+
 
 class Reading:
+    """The latest reading of the canvas and the labels given to its digits."""
+
     def __init__(self):
         self.seen = np.full(CANVAS_SIZE[::-1], 255, np.uint8)  # the canvas as the model saw it
         self.version = 0  # which state of the canvas that was
@@ -27,8 +31,8 @@ class Reading:
         self.selected = None  # the selected digit's box, or None
 
     def show(self, job, digits, unread=None):
-        """Take a new reading of the canvas `job` sent. A lone digit is selected without a
-        click."""
+        """Take a new reading: of the canvas `job` sent, `digits` read in it or `unread` why
+        not. Labels given to other ink go; a lone digit is selected without a click."""
         if job.version != self.version:
             self.forget()
         self.seen, self.version, self.unread = job.array, job.version, unread
@@ -94,18 +98,6 @@ class Reading:
         return "".join(str(self.labels.get(digit.box, digit.label)) for digit in self.digits)
 
 
-STILL_READING = "Still reading the canvas: try again in a moment."
-
-
-def check_samples_folder(path):
-    """A folder, or a path where one can be made: nothing on the way is a file."""
-    for part in (path, *path.parents):
-        if part.exists():
-            if not part.is_dir():
-                raise cli.CommandError(f"{part}: not a folder (--samples {path})")
-            return
-
-
 class Labeller:
     """The Reading on show and the sample set its labelled digits go to. Each action gives
     an Outcome for the app to pass on, or None when there was nothing to do."""
@@ -126,12 +118,10 @@ class Labeller:
         if not self.is_current(canvas):
             return Outcome(STILL_READING)
         index = self.reading.selected_index
+        if index is None and not self.reading.digits:
+            return None
         if index is None:
-            return (
-                Outcome("Select a digit first: click it, or press Tab.")
-                if self.reading.digits
-                else None
-            )
+            return Outcome("Select a digit first: click it, or press Tab.")
         digit = self.reading.digits[index]
         saved = self.reading.label_of(digit)
         if saved is not None:
@@ -157,15 +147,14 @@ class Labeller:
         """Append (digit, label) pairs to the sample set, each with its own of `strokes`."""
         digits = self.reading.digits
         owned = digit_strokes(strokes, [digit.box for digit in digits], margin=PEN_RADIUS)
-        own = {digit.box: own for digit, own in zip(digits, owned, strict=True)}
+        strokes_of = {digit.box: own for digit, own in zip(digits, owned, strict=True)}
         # A digit none of whose strokes lie mostly in its box cannot be drawn again: not saved.
-        labelled = [(digit, label) for digit, label in labelled if own[digit.box]]
+        labelled = [(digit, label) for digit, label in labelled if strokes_of[digit.box]]
         if not labelled:
             return Outcome("Could not tell which strokes make up this digit: not saved.", ORANGE)
+        samples = [Sample(label, digit.image, strokes_of[digit.box]) for digit, label in labelled]
         try:
-            self.samples.append(
-                [Sample(label, digit.image, own[digit.box]) for digit, label in labelled]
-            )
+            self.samples.append(samples)
         except OSError as error:
             reason = cli.describe_os_error(error)
             message = f"Could not save the sample: {reason}"
@@ -186,3 +175,12 @@ class Labeller:
         else:
             message = f"Saved {len(labelled)} digits. {total} samples: press T to teach."
         return Outcome(message, PURPLE, records=records)
+
+
+def check_samples_folder(path):
+    """A folder, or a path where one can be made: nothing on the way is a file."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise cli.CommandError(f"{part}: not a folder (--samples {path})")
+            return
