@@ -42,7 +42,7 @@ from deeplearning import cli  # noqa: E402
 from deeplearning.atomic import OutputError  # noqa: E402
 from deeplearning.pen import CANVAS_SIZE as CANVAS_SHAPE  # noqa: E402
 from deeplearning.recognize import TooManyMarks  # noqa: E402
-from deeplearning.samples import DEFAULT_DIR, SampleSet  # noqa: E402
+from deeplearning.samples import DEFAULT_DIR  # noqa: E402
 from deeplearning.ui.canvas import Canvas  # noqa: E402
 from deeplearning.ui.colours import DIVIDER, ORANGE  # noqa: E402
 from deeplearning.ui.labelling import Labeller, check_samples_folder  # noqa: E402
@@ -191,7 +191,7 @@ class App:
         if self.labeller.reading.forget():
             self.panel = None
 
-    # --- reading ------------------------------------------------------------------------
+    # --- reading, and what the actions come to ------------------------------------------
 
     def update(self, now_ms):
         """Take in new readings, teaching's progress and loaded models; send the canvas while
@@ -223,8 +223,6 @@ class App:
         done = self.reader.wait(timeout)
         self.update(pg.time.get_ticks())
         return done
-
-    # --- what the app says --------------------------------------------------------------
 
     def apply(self, outcome):
         """Pass on what an action came to, if anything: its words, the model to read with
@@ -329,8 +327,7 @@ def make_app(args):
     """Check the options and load the first model before the window opens, so that a bad
     model fails fast and plainly."""
     check_samples_folder(args.samples)
-    taught_path = SampleSet(args.samples).taught_model_path
-    recognizer, taught, warning = load_first(args.model, taught_path)
+    recognizer, taught, warning = load_first(args.model, args.samples)
     pg.font.init()  # the panel's fonts
     application = App(
         recognizer, jsonl=args.jsonl, samples_dir=args.samples, taught=taught, base_model=args.model

@@ -8,15 +8,17 @@ from pathlib import Path
 from deeplearning.model import DEFAULT_MODEL_PATH, ModelError
 from deeplearning.quiet import stderr_silenced
 from deeplearning.recognize import Recognizer
+from deeplearning.samples import SampleSet
 
 BASE, TAUGHT = "base", "taught"
 
 
-def load_first(model, taught_path):
+def load_first(model, samples_dir):
     """The model to start with, (recognizer, taught?, warning): `model` (--model) if given,
-    else the one taught on the samples if there is one, else the shipped one. A damaged taught
-    model gives way to the shipped one, its error the warning; a bad `model` raises ModelError.
-    The chatter of TensorFlow's first run stays off stderr."""
+    else the one taught on the samples in `samples_dir` if there is one, else the shipped one.
+    A damaged taught model gives way to the shipped one, its error the warning; a bad `model`
+    raises ModelError. The chatter of TensorFlow's first run stays off stderr."""
+    taught_path = SampleSet(samples_dir).taught_model_path
     taught = model is None and taught_path.is_file()
     with stderr_silenced():
         try:
@@ -29,6 +31,8 @@ def load_first(model, taught_path):
 
 
 class Models:
+    """The base model and the taught one: their paths, those loaded so far, the one in use."""
+
     def __init__(self, recognizer, current=BASE, base_path=None, taught_path=None, load=None):
         self.paths = {
             BASE: Path(base_path) if base_path is not None else DEFAULT_MODEL_PATH,
