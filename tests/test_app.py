@@ -24,7 +24,7 @@ from deeplearning.pen import place_strokes, render, strokes_to_mouse_path
 from deeplearning.recognize import read_number
 from deeplearning.ui import panel
 from deeplearning.ui.colours import DIVIDER, GREEN, ORANGE, WHITE
-from deeplearning.ui.pen_surface import canvas_array
+from deeplearning.ui.snapshot import save_names
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_FRAME = 3  # about what a hand gives at 60 frames a second
@@ -107,7 +107,7 @@ class Driver:
         return [json.loads(line) for line in self.out.getvalue().splitlines()]
 
     def canvas(self):
-        return canvas_array(self.app.canvas)
+        return self.app.canvas.array()
 
     def pixel(self, pos):
         return tuple(self.screen.get_at(pos))[:3]
@@ -201,7 +201,7 @@ def test_the_reading_updates_while_the_button_is_down(driver, digit_strokes):
     time.sleep(app.LIVE_INTERVAL_MS / 1000 + 0.05)
     driver.move(path[len(path) // 2])
     driver.settle()
-    assert driver.app.stroke is not None  # still drawing
+    assert driver.app.canvas.stroke is not None  # still drawing
     assert driver.app.digits, "nothing read while drawing"
     assert driver.lines() == []  # only finished strokes are reported
 
@@ -284,7 +284,7 @@ def test_a_press_with_no_release_before_it_finishes_the_stroke(driver):
     driver.up((300, 300))
     driver.settle()
     assert [line["event"] for line in driver.lines()] == ["stroke", "stroke"]
-    assert len(driver.app.strokes) == 2
+    assert len(driver.app.canvas.strokes) == 2
     driver.key(pg.K_u)
     driver.settle()
     canvas = driver.canvas()
@@ -353,7 +353,7 @@ def test_s_saves_the_window_without_overwriting(driver, tmp_path, capsys):
     driver.settle()
     # Files already there under this second's name and the next one's are left alone.
     now = time.time()
-    taken = [next(app.save_names(tmp_path, now + k)) for k in (0, 1)]
+    taken = [next(save_names(tmp_path, now + k)) for k in (0, 1)]
     for path in taken:
         path.write_bytes(b"keep")
 
@@ -374,7 +374,7 @@ def test_s_saves_the_window_without_overwriting(driver, tmp_path, capsys):
 
 def test_save_names_add_a_number(tmp_path):
     now = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1))
-    names = [path.name for path in itertools.islice(app.save_names(tmp_path, now), 3)]
+    names = [path.name for path in itertools.islice(save_names(tmp_path, now), 3)]
     assert names == [
         "drawing-20240506-070809.png",
         "drawing-20240506-070809-1.png",

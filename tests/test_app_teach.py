@@ -78,7 +78,7 @@ def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_str
     driver.settle()
     [digit] = driver.app.digits
     assert digit.label == 7
-    assert driver.app.reading.selected == digit.box  # a lone digit is selected already
+    assert driver.app.labeller.reading.selected == digit.box  # a lone digit is selected already
     right = driver.screen.subsurface((640, 0, 640, 640))
     assert colour_pixels(right, BLUE) > 100  # the selection, on the preview and the tile
     assert colour_pixels(right, PURPLE) == 0
@@ -92,13 +92,13 @@ def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_str
     assert samples_lines(driver) == [{"event": "sample", "label": 1, "predicted": 7, "samples": 1}]
 
     # The panel shows the label given: above the box, on the tile, in the number.
-    assert driver.app.reading.text() == "1"
+    assert driver.app.labeller.reading.text() == "1"
     assert colour_pixels(right, PURPLE) > 100
     label_area = right.subsurface(panel.preview_rect(digit.box).move(0, -40).clip(right.get_rect()))
     assert colour_pixels(label_area, PURPLE) > 20
     tile = panel.tile_rects(1)[0]
     assert colour_pixels(right.subsurface((tile.x, tile.bottom, 120, 40)), PURPLE) > 20
-    assert driver.app.counts.tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert driver.app.labeller.counts.tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
     assert "1:1" in panel_counts_text(driver)
 
     # Once per reading: a second key saves nothing and says so.
@@ -106,7 +106,7 @@ def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_str
     driver.key(pg.K_RETURN)
     driver.frame()
     assert sample_files(samples_dir)[0] == [1]
-    assert "saved already" in driver.app.message
+    assert "saved already" in driver.app.view().message
     assert len(samples_lines(driver)) == 1
 
 
@@ -132,7 +132,7 @@ def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_st
     driver.draw(two)
     driver.settle()
     assert driver.lines()[-1]["text"] == "42"
-    reading = driver.app.reading
+    reading = driver.app.labeller.reading
     assert reading.selected is None  # two digits: the user picks one
 
     driver.key(pg.K_5)  # nothing selected: nothing saved
@@ -193,7 +193,7 @@ def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_st
     driver.key(pg.K_RETURN)
     driver.frame()
     assert sample_files(samples_dir)[0] == [7, 4, 4]
-    assert driver.app.counts[4] == 2
+    assert driver.app.labeller.counts[4] == 2
 
 
 def test_keys_are_not_taken_while_a_stroke_is_drawn(driver, digit_strokes, samples_dir):  # noqa: F811
@@ -204,12 +204,12 @@ def test_keys_are_not_taken_while_a_stroke_is_drawn(driver, digit_strokes, sampl
     time.sleep(app.LIVE_INTERVAL_MS / 1000 + 0.05)
     driver.move(path[len(path) // 2])
     driver.settle()
-    assert driver.app.stroke is not None and driver.app.digits
+    assert driver.app.canvas.stroke is not None and driver.app.digits
     for key in (pg.K_3, pg.K_KP3, pg.K_TAB, pg.K_RETURN, pg.K_KP_ENTER):
         driver.key(key)
     driver.frame()
     assert not (samples_dir / "samples.csv").exists()
-    assert driver.app.reading.labels == {}
+    assert driver.app.labeller.reading.labels == {}
 
     # Undo takes the half-drawn stroke back; the 7 left is a reading of its own.
     driver.key(pg.K_u)
@@ -236,11 +236,11 @@ def test_a_sample_that_cannot_be_written_is_an_error_line_and_the_app_goes_on(
         driver.key(pg.K_RETURN)
         driver.frame()
         assert application.running
-        assert application.message.startswith("Could not save the sample")
+        assert application.view().message.startswith("Could not save the sample")
         [line] = capsys.readouterr().err.splitlines()
         assert line.startswith("error: could not save the sample: ") and "a-file" in line
         assert samples_lines(driver) == []
-        assert application.reading.labels == {}  # not saved, so not marked
+        assert application.labeller.reading.labels == {}  # not saved, so not marked
         driver.key(pg.K_r)
         driver.settle()
         assert driver.lines()[-1]["event"] == "clear"
@@ -290,10 +290,10 @@ def test_m_switches_between_the_shipped_and_the_taught_model(
 ):
     driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
     driver.settle()
-    models = driver.app.models
+    models = driver.app.teacher.models
     driver.key(pg.K_m)
     driver.frame()
-    assert models.current == BASE and "No taught model yet" in driver.app.message
+    assert models.current == BASE and "No taught model yet" in driver.app.view().message
     assert driver.app.view().model == "shipped"
 
     samples_dir.mkdir()
@@ -305,12 +305,12 @@ def test_m_switches_between_the_shipped_and_the_taught_model(
     driver.settle()  # the canvas is read again with it
     assert [digit.label for digit in driver.app.digits] == [3]
     assert driver.app.view().model == "taught on your samples"
-    assert driver.app.message == "Now reading with the model taught on your samples."
+    assert driver.app.view().message == "Now reading with the model taught on your samples."
 
     driver.key(pg.K_m)  # both are loaded now: each switch is at once
     driver.frame()
     assert models.current == BASE and driver.app.reader.recognizer is recognizer
-    assert driver.app.message == "Now reading with the shipped model."
+    assert driver.app.view().message == "Now reading with the shipped model."
     driver.settle()
     assert [digit.label for digit in driver.app.digits] == [7]
     driver.key(pg.K_m)
@@ -322,7 +322,7 @@ def test_m_switches_between_the_shipped_and_the_taught_model(
     driver.key(pg.K_7)
     driver.key(pg.K_m)
     driver.settle()
-    assert driver.app.reading.text() == "7" and len(sample_files(samples_dir)[0]) == 1
+    assert driver.app.labeller.reading.text() == "7" and len(sample_files(samples_dir)[0]) == 1
 
 
 def test_start_up_reads_with_the_taught_model_when_there_is_one(
@@ -334,7 +334,8 @@ def test_start_up_reads_with_the_taught_model_when_there_is_one(
     def started(*options):
         application = app.make_app(app.parse_args(["--samples", str(samples_dir), *options]))
         application.close()
-        return application.models.current, application.view().model, application.message
+        view = application.view()
+        return application.teacher.models.current, view.model, view.message
 
     assert started() == (BASE, "shipped", "")
     samples_dir.mkdir()
@@ -460,7 +461,7 @@ def save_samples_in_the_app(driver, digit_strokes):  # noqa: F811
     driver.settle()
     driver.key(pg.K_RETURN)
     driver.frame()
-    assert driver.app.counts.sum() == 3
+    assert driver.app.labeller.counts.sum() == 3
 
 
 @pytest.fixture
@@ -492,33 +493,34 @@ def test_teaching_from_the_app_keeps_the_frames_coming_then_reads_with_the_taugh
     driver, application = teaching_driver, teaching_driver.app
     driver.key(pg.K_t)
     driver.frame()
-    assert application.teaching is None and "needs 3 samples or more" in application.message
+    assert application.teacher.teaching is None
+    assert "needs 3 samples or more" in application.view().message
     save_samples_in_the_app(driver, digit_strokes)
 
     driver.key(pg.K_t)
     driver.frame()
-    assert application.teaching is not None
+    assert application.teacher.teaching is not None
     driver.key(pg.K_t)
     driver.frame()
-    assert application.message.startswith("Already teaching")
+    assert application.view().message.startswith("Already teaching")
 
     # The frames go on at their pace while the command teaches and the model loads; the
     # canvas is read as usual meanwhile.
-    models = application.models
+    models = application.teacher.models
     frames, slowest, drawn, fractions = 0, 0.0, False, set()
     started = time.monotonic()
     while models.current != TAUGHT:
-        assert time.monotonic() - started < 600, f"not taught: {application.message}"
-        if application.teaching is None and not models.loading:
-            pytest.fail(f"teaching ended without a model: {application.message}")
+        assert time.monotonic() - started < 600, f"not taught: {application.view().message}"
+        if application.teacher.teaching is None and not models.loading:
+            pytest.fail(f"teaching ended without a model: {application.view().message}")
         begin = time.perf_counter()
         application.step(driver.screen)
         slowest = max(slowest, time.perf_counter() - begin)
         application.clock.tick(app.FPS)
         frames += 1
-        if application.teaching is not None:
-            fractions.add(application.progress.fraction)
-            if application.progress.fraction > 0 and not drawn:
+        if application.teacher.teaching is not None:
+            fractions.add(application.teacher.progress.fraction)
+            if application.teacher.progress.fraction > 0 and not drawn:
                 driver.key(pg.K_r)
                 driver.draw(place_strokes(digit_strokes(1), 300, 300, 170))
                 drawn = True
@@ -532,7 +534,7 @@ def test_teaching_from_the_app_keeps_the_frames_coming_then_reads_with_the_taugh
     taught = samples_dir / "mnist_cnn_taught.keras"
     assert taught.is_file() and taught.with_suffix(".json").is_file()
     assert application.reader.recognizer is models.recognizers[TAUGHT] is not recognizer
-    assert application.message == "Now reading with your taught model (3 samples)."
+    assert application.view().message == "Now reading with your taught model (3 samples)."
     assert application.view().model == "taught on your samples"
     driver.settle()
     assert [digit.label for digit in application.digits] == [1]  # read again, by the new model
@@ -546,15 +548,15 @@ def test_a_failed_teaching_shows_its_error_line(teaching_driver, digit_strokes, 
     images.write_text("".join([lines[0], "9" + lines[1][1:], *lines[2:]]))
     driver.key(pg.K_t)
     driver.frame()
-    assert application.teaching is not None
+    assert application.teacher.teaching is not None
     deadline = time.monotonic() + 300
-    while application.teaching is not None:
+    while application.teacher.teaching is not None:
         assert time.monotonic() < deadline
         driver.frame()
         application.clock.tick(app.FPS)
-    assert application.message.startswith("Teaching failed: error: ")
-    assert "out of step" in application.message
-    assert application.models.current == BASE
+    assert application.view().message.startswith("Teaching failed: error: ")
+    assert "out of step" in application.view().message
+    assert application.teacher.models.current == BASE
     assert not (samples_dir / "mnist_cnn_taught.keras").exists()
 
 
@@ -563,16 +565,16 @@ def test_quitting_while_teaching_stops_the_command(teaching_driver, digit_stroke
     save_samples_in_the_app(driver, digit_strokes)
     driver.key(pg.K_t)
     driver.frame()
-    process = application.teaching.process
+    process = application.teacher.teaching.process
     deadline = time.monotonic() + 300
-    while not application.progress.line:  # it has started and said what it teaches
+    while not application.teacher.progress.line:  # it has started and said what it teaches
         assert time.monotonic() < deadline and process.poll() is None
         driver.frame()
         application.clock.tick(app.FPS)
     driver.key(pg.K_q)
     started = time.monotonic()
     application.run(driver.screen, max_frames=600)
-    assert not application.running and application.teaching is None
+    assert not application.running and application.teacher.teaching is None
     assert time.monotonic() - started < 15
     assert process.returncode in (143, -signal.SIGTERM)  # ended by SIGTERM, no kill needed
     with pytest.raises(ProcessLookupError):

@@ -1,22 +1,38 @@
 """The models the app reads with: the base one (the shipped model, or --model) and the one
-taught on the user's samples. Each is loaded once and kept; a load after start-up runs on a
-thread, since it takes about a second."""
+taught on the user's samples. The first is loaded at start-up; each is loaded once and kept; a
+load after start-up runs on a thread, since it takes about a second."""
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deeplearning.model import DEFAULT_MODEL_PATH
+from deeplearning.model import DEFAULT_MODEL_PATH, ModelError
+from deeplearning.quiet import stderr_silenced
+from deeplearning.recognize import Recognizer
+from deeplearning.samples import SampleSet
 
 BASE, TAUGHT = "base", "taught"
 
 
-def _load_recognizer(path):
-    from deeplearning.recognize import Recognizer
-
-    return Recognizer(path)
+def load_first(model, samples_dir):
+    """The model to start with, (recognizer, taught?, warning): `model` (--model) if given,
+    else the one taught on the samples in `samples_dir` if there is one, else the shipped one.
+    A damaged taught model gives way to the shipped one, its error the warning; a bad `model`
+    raises ModelError. The chatter of TensorFlow's first run stays off stderr."""
+    taught_path = SampleSet(samples_dir).taught_model_path
+    taught = model is None and taught_path.is_file()
+    with stderr_silenced():
+        try:
+            return Recognizer(taught_path if taught else model), taught, None
+        except ModelError as error:
+            if not taught:
+                raise
+            # The shipped one reads, and T teaches a new one.
+            return Recognizer(None), False, error
 
 
 class Models:
+    """The base model and the taught one: their paths, those loaded so far, the one in use."""
+
     def __init__(self, recognizer, current=BASE, base_path=None, taught_path=None, load=None):
         self.paths = {
             BASE: Path(base_path) if base_path is not None else DEFAULT_MODEL_PATH,
@@ -25,7 +41,7 @@ class Models:
         self.recognizers = {BASE: None, TAUGHT: None}
         self.recognizers[current] = recognizer
         self.current = current
-        self.load = load or _load_recognizer
+        self.load = load or Recognizer
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
         self.loading = {}  # kind -> the future of its load under way
 

@@ -60,9 +60,7 @@ HELP_LINES = (
 class View:
     """What the panel shows."""
 
-    seen: np.ndarray  # the canvas as the model saw it last
-    reading: Reading = field(default_factory=Reading)
-    unread: Exception | None = None  # why the canvas was not read, if it was not
+    reading: Reading = field(default_factory=Reading)  # the canvas as seen, digits, labels
     counts: np.ndarray = field(default_factory=lambda: np.zeros(10, int))  # samples per digit
     model: str = "shipped"
     teaching: Progress | None = None  # while teaching runs
@@ -142,12 +140,12 @@ class Panel:
     def draw_preview(self, panel, view):
         """The canvas as the model saw it, with a box and the label at each digit."""
         x0, y0 = PREVIEW_POS
+        reading = view.reading
         # OpenCV's area average keeps white white (smoothscale turns it 253 grey).
-        small = cv2.resize(view.seen, (PREVIEW_SIZE, PREVIEW_SIZE), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(reading.seen, (PREVIEW_SIZE, PREVIEW_SIZE), interpolation=cv2.INTER_AREA)
         preview = pg.surfarray.make_surface(np.repeat(small.T[:, :, None], 3, axis=2))
         panel.blit(preview, PREVIEW_POS)
         pg.draw.rect(panel, LIGHT_GREY, (x0 - 1, y0 - 1, PREVIEW_SIZE + 2, PREVIEW_SIZE + 2), 1)
-        reading = view.reading
         for digit in reading.digits:
             rect = preview_rect(digit.box)
             pg.draw.rect(panel, GREEN, rect, 2)
@@ -197,7 +195,7 @@ class Panel:
         text = view.reading.text()
         if text:
             number = fit_width(self.big_font.render(text, True, BLACK), NUMBER_WIDTH)
-        elif view.unread:
+        elif view.reading.unread:
             message = "Too many separate marks to read: clear the canvas."
             number = self.font.render(message, True, ORANGE)
         else:
