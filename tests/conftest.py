@@ -142,3 +142,47 @@ def pen_data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pen")
     write_pen_digits(folder / "digits.jsonl.gz")
     return folder
+
+
+@pytest.fixture
+def screen():
+    """The app's window, headless (SDL's dummy driver)."""
+    import pygame as pg
+
+    import app
+
+    pg.display.init()
+    pg.font.init()
+    yield pg.display.set_mode(app.WINDOW_SIZE)
+    pg.quit()
+
+
+@pytest.fixture(scope="session")
+def digit_strokes(mnist_sample, recognizer):
+    """strokes(label): an MNIST image of that digit traced into pen strokes (28x28 frame).
+
+    The first of a few candidates that the recognizer reads right when rendered at every
+    height the tests use: these tests are about the app, not about the model's accuracy.
+    """
+    from app_driver import HEIGHTS_USED
+
+    from deeplearning.pen import place_strokes, render
+    from deeplearning.recognize import read_number
+    from deeplearning.tracing import image_to_strokes
+
+    images, labels = mnist_sample
+    cache = {}
+
+    def strokes(label):
+        if label not in cache:
+            for index in np.flatnonzero(labels == label)[:20]:
+                traced = image_to_strokes(images[index])
+                canvases = [render(place_strokes(traced, h, 170, 170)) for h in HEIGHTS_USED]
+                if all(read_number(recognizer.recognize(c)) == str(label) for c in canvases):
+                    cache[label] = traced
+                    break
+            else:
+                pytest.fail(f"no MNIST {label} among 20 is read right; is the model trained?")
+        return cache[label]
+
+    return strokes

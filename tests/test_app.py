@@ -7,118 +7,22 @@ way a person would move the mouse. These tests need the shipped model, model/mni
 import io
 import itertools
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 import pygame as pg
 import pytest
+from app_driver import HEADLESS, ROOT, Driver, preview_point, run_app
 
 import app
 from deeplearning.pen import place_strokes, render, strokes_to_mouse_path
-from deeplearning.recognize import read_number
 from deeplearning.ui import panel
 from deeplearning.ui.colours import DIVIDER, GREEN, ORANGE, WHITE
 from deeplearning.ui.snapshot import save_names
-
-ROOT = Path(__file__).resolve().parent.parent
-EVENTS_PER_FRAME = 3  # about what a hand gives at 60 frames a second
-HEIGHTS_USED = (220, 250, 300)  # px: the sizes these tests draw digits at
-
-
-@pytest.fixture(scope="session")
-def digit_strokes(mnist_sample, recognizer):
-    """strokes(label): an MNIST image of that digit traced into pen strokes (28x28 frame).
-
-    The first of a few candidates that the recognizer reads right when rendered at every
-    height the tests use: these tests are about the app, not about the model's accuracy.
-    """
-    from deeplearning.tracing import image_to_strokes
-
-    images, labels = mnist_sample
-    cache = {}
-
-    def strokes(label):
-        if label not in cache:
-            for index in np.flatnonzero(labels == label)[:20]:
-                traced = image_to_strokes(images[index])
-                canvases = [render(place_strokes(traced, h, 170, 170)) for h in HEIGHTS_USED]
-                if all(read_number(recognizer.recognize(c)) == str(label) for c in canvases):
-                    cache[label] = traced
-                    break
-            else:
-                pytest.fail(f"no MNIST {label} among 20 is read right; is the model trained?")
-        return cache[label]
-
-    return strokes
-
-
-class Driver:
-    """Posts pygame events to a headless App and runs its frames."""
-
-    def __init__(self, application, screen, out):
-        self.app, self.screen, self.out = application, screen, out
-
-    def post(self, kind, **attributes):
-        pg.event.post(pg.event.Event(kind, **attributes))
-
-    def frame(self):
-        self.app.step(self.screen)
-
-    def settle(self):
-        """Run a frame, wait for every reading under way, then draw what came back."""
-        self.frame()
-        assert self.app.settle(timeout=30), "the reading did not finish"
-        self.frame()
-
-    def down(self, pos, button=1):
-        self.post(pg.MOUSEBUTTONDOWN, pos=pos, button=button)
-
-    def move(self, pos, buttons=(1, 0, 0)):
-        self.post(pg.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=buttons)
-
-    def up(self, pos, button=1):
-        self.post(pg.MOUSEBUTTONUP, pos=pos, button=button)
-
-    def key(self, key, mod=0):
-        self.post(pg.KEYDOWN, key=key, mod=mod, unicode="", scancode=0)
-
-    def stroke(self, path, finish=True):
-        """Button down at the first point, moves through the rest, button up at the last."""
-        self.down(path[0])
-        for index, pos in enumerate(path[1:], start=1):
-            self.move(pos)
-            if index % EVENTS_PER_FRAME == 0:
-                self.frame()
-        if finish:
-            self.up(path[-1])
-        self.frame()
-
-    def draw(self, strokes):
-        for path in strokes_to_mouse_path(strokes):
-            self.stroke(path)
-
-    def lines(self):
-        return [json.loads(line) for line in self.out.getvalue().splitlines()]
-
-    def canvas(self):
-        return self.app.canvas.array()
-
-    def pixel(self, pos):
-        return tuple(self.screen.get_at(pos))[:3]
-
-
-@pytest.fixture
-def screen():
-    pg.display.init()
-    pg.font.init()
-    yield pg.display.set_mode(app.WINDOW_SIZE)
-    pg.quit()
 
 
 @pytest.fixture
@@ -128,15 +32,6 @@ def driver(recognizer, screen, tmp_path):
     application = app.App(recognizer, jsonl=True, out=out, save_dir=tmp_path, samples_dir=samples)
     yield Driver(application, screen, out)
     application.close()
-
-
-def preview_point(x, y):
-    """Where a canvas point appears on screen in the copy on the right half."""
-    x0, y0 = panel.PREVIEW_POS
-    return (
-        app.CANVAS_SIZE + x0 + round(x * panel.PREVIEW_SCALE),
-        y0 + round(y * panel.PREVIEW_SCALE),
-    )
 
 
 def test_a_drawn_seven_is_read_boxed_and_shown(driver, digit_strokes):
@@ -424,7 +319,6 @@ def test_two_apps_saving_at_once_keep_every_picture(tmp_path):
         assert all(pg.image.load(name).get_at((5, 5))[0] == red for name in names)
 
 
-HEADLESS = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
 # The app as `python app.py ARGS` runs it, its window on SDL's dummy driver; with --draw the
 # mouse draws three strokes a second apart, then closes the window.
 DRIVEN_APP = """
@@ -542,16 +436,6 @@ def test_without_jsonl_the_reading_is_printed(recognizer, screen, digit_strokes)
     finally:
         application.close()
     assert out.getvalue().splitlines() == ["read: 7", "cleared"]
-
-
-def run_app(*args):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
 
 
 @pytest.mark.parametrize("problem", ["missing", "damaged", "another shape"])

