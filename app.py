@@ -43,11 +43,11 @@ import pygame as pg  # noqa: E402
 
 from deeplearning import cli  # noqa: E402
 from deeplearning.atomic import OutputError, write_new  # noqa: E402
-from deeplearning.model import ModelError  # noqa: E402
 from deeplearning.pen import CANVAS_SIZE as CANVAS_SHAPE  # noqa: E402
 from deeplearning.pen import PEN_RADIUS  # noqa: E402
 from deeplearning.quiet import stderr_silenced  # noqa: E402
 from deeplearning.recognize import Recognizer, TooManyMarks, read_number  # noqa: E402
+from deeplearning.runtime import ModelError  # noqa: E402
 from deeplearning.samples import DEFAULT_DIR, Sample, SampleSet, digit_strokes  # noqa: E402
 from deeplearning.teach import MIN_SAMPLES  # noqa: E402
 from deeplearning.ui.colours import DIVIDER, GREY, ORANGE, PURPLE, WHITE  # noqa: E402
@@ -528,7 +528,9 @@ def parse_args(argv=None):
         "--model",
         type=Path,
         help="model file (default: the taught model in --samples if there is one, else "
-        "model/mnist_cnn.keras)",
+        "model/mnist_cnn.keras). A .keras file is read through its ONNX export beside it "
+        "(python -m deeplearning.export MODEL.keras) when that is up to date, else with Keras, "
+        "which takes seconds more to start; a .onnx file is read as it is",
     )
     parser.add_argument(
         "--samples",

@@ -5,7 +5,7 @@ thread, since it takes about a second."""
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deeplearning.model import DEFAULT_MODEL_PATH
+from deeplearning.runtime import DEFAULT_MODEL_PATH
 
 BASE, TAUGHT = "base", "taught"
 
