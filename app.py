@@ -34,7 +34,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow: warnings and e
 # Under an X server whose OpenGL is Mesa's llvmpipe (Xvfb among them), creating the window in a
 # process that has loaded TensorFlow segfaults: Mesa's LLVM collides with TensorFlow's. Without
 # framebuffer acceleration SDL draws the window in software and never loads OpenGL. It must be
-# set before pg.display.init().
+# set before pg.display.init(). The app loads TensorFlow only to read a .keras model without an
+# up-to-date ONNX export (--model); without TensorFlow the setting is not needed, and costs
+# nothing measurable (benchmarks/startup.py), so it stays.
 os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
 # SDL would take over Ctrl-C and SIGTERM; Python's handlers end the app as every command ends.
 os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")

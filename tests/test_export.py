@@ -3,6 +3,7 @@ model, a stale one is never used, and the export command refuses bad input in on
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from deeplearning.runtime import (
 )
 
 SHIPPED_EXPORT = exported_path(DEFAULT_MODEL_PATH)
+SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "mnist"
 TOLERANCE = 1e-4  # largest difference allowed between the two runtimes' probabilities
 
 
@@ -50,6 +52,21 @@ def test_export_gives_the_same_answers_as_keras(keras_model, mnist_sample):
     expected = inference_function(keras_model)(batch).numpy()
     got = ExportedModel(SHIPPED_EXPORT).predict(batch)
     assert got.shape == expected.shape == (5000, 10) and got.dtype == np.float32
+    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+    assert np.abs(got - expected).max() <= TOLERANCE
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="needs ../shared/mnist")
+def test_export_gives_the_same_answers_on_the_mnist_test_set(keras_model):
+    """All 10,000 MNIST test images, where ../shared holds them."""
+    from deeplearning.data import load_mnist
+    from deeplearning.model import inference_function
+
+    _, (images, _) = load_mnist(SHARED_MNIST)
+    batch = to_model_input(images)
+    expected = inference_function(keras_model)(batch).numpy()
+    got = ExportedModel(SHIPPED_EXPORT).predict(batch)
+    assert got.shape == (10_000, 10)
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
     assert np.abs(got - expected).max() <= TOLERANCE
 
