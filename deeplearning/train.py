@@ -274,12 +274,13 @@ def save_or_rescue(model, path, info, overwrite, export=False):
     """save_model; if that fails after all (the disk filled, the file appeared meanwhile),
     save to a new temporary folder instead, so that the training is not lost. Returns 0,
     or 1 after one line saying what failed and where the model went."""
+    exporting = {"export": True} if export else {}  # training's saves stay as they were
     try:
-        save_model(model, path, info, overwrite, export)
+        save_model(model, path, info, overwrite, **exporting)
     except OutputError as error:
         try:
             rescue = Path(tempfile.mkdtemp(prefix="mnist_cnn-")) / path.name
-            save_model(model, rescue, info, export=export)
+            save_model(model, rescue, info, **exporting)
         except (OSError, OutputError):
             print(f"error: {error}; the trained model could not be saved", file=sys.stderr)
         else:
