@@ -31,7 +31,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow: warnings and e
 # Under an X server whose OpenGL is Mesa's llvmpipe (Xvfb among them), creating the window in a
 # process that has loaded TensorFlow segfaults: Mesa's LLVM collides with TensorFlow's. Without
 # framebuffer acceleration SDL draws the window in software and never loads OpenGL. It must be
-# set before pg.display.init().
+# set before pg.display.init(). The app loads TensorFlow only to read a .keras model without an
+# up-to-date ONNX export (--model); without TensorFlow the setting is not needed, and costs
+# nothing measurable (benchmarks/startup.py), so it stays.
 os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
 # SDL would take over Ctrl-C and SIGTERM; Python's handlers end the app as every command ends.
 os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
@@ -301,7 +303,9 @@ def parse_args(argv=None):
         "--model",
         type=Path,
         help="model file (default: the taught model in --samples if there is one, else "
-        "model/mnist_cnn.keras)",
+        "model/mnist_cnn.keras). A .keras file is read through its ONNX export beside it "
+        "(python -m deeplearning.export MODEL.keras) when that is up to date, else with Keras, "
+        "which takes seconds more to start; a .onnx file is read as it is",
     )
     parser.add_argument(
         "--samples",

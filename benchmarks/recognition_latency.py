@@ -9,9 +9,10 @@ pen moves.
 
 The seed read a drawing by saving the canvas to a PNG file, loading it back, finding each
 outer contour, cropping and resizing it to 28x28 and calling `model.predict` once per digit.
-Both ways run here on the same canvases with the same model; the labels they read are shown
-for information only: the seed's crops lack MNIST's margin and stroke width, so the two ways
-may read a digit differently.
+Both ways run here on the same canvases with the same model: the project reads it through its
+ONNX export in ONNX Runtime, as the app does, and the seed's way calls it in Keras. The labels
+they read are shown for information only: the seed's crops lack MNIST's margin and stroke
+width, so the two ways may read a digit differently.
 """
 
 import sys
@@ -24,7 +25,7 @@ import cv2
 import numpy as np
 
 from deeplearning import cli
-from deeplearning.model import DEFAULT_MODEL_PATH
+from deeplearning.model import DEFAULT_MODEL_PATH, load_model
 from deeplearning.pen import CANVAS_SIZE, ink_width, place_strokes, render
 from deeplearning.recognize import Recognizer
 from deeplearning.replay import CANVAS_MARGIN
@@ -193,8 +194,8 @@ def measure(args):
     updates = DRY_RUN_UPDATES if args.dry_run else args.updates
     seed_updates = DRY_RUN_SEED_UPDATES if args.dry_run else args.seed_updates
 
-    recognizer = Recognizer(args.model)
-    model = recognizer.model  # the seed's way calls the very same model
+    recognizer = Recognizer(args.model)  # the model's ONNX export, in ONNX Runtime
+    model = load_model(args.model)  # the seed's way: the same model in Keras
     images, labels = common.real_digits(5000)
     rows, readings = [], []
     with tempfile.TemporaryDirectory() as folder:

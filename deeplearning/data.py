@@ -22,7 +22,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from deeplearning import cli
 from deeplearning.atomic import atomic_path, atomic_paths, check_outputs
@@ -264,6 +263,8 @@ def _parse_block(path, block, columns, bounds):
 
 def _read_block(path, block, text, columns, **options):
     """pandas' reading of a block of rows; its complaints (a stray quote) as a DataError."""
+    import pandas as pd  # only when reading: the app starts without it
+
     if options.get("dtype") is str:
         options["keep_default_na"] = False  # the text as written, "NaN" included
     try:
@@ -299,6 +300,8 @@ def write_csv(path, frame, overwrite=True):
 
 def images_to_frame(images, labels=None):
     """The Kaggle layout: one row per image, an optional `label` column, then the pixels."""
+    import pandas as pd
+
     frame = pd.DataFrame(np.asarray(images).reshape(len(images), NUM_PIXELS), columns=PIXEL_COLUMNS)
     if labels is not None:
         frame.insert(0, "label", np.asarray(labels))
@@ -418,6 +421,8 @@ def mnist_to_csvs(train, test, out, force=False):
     """
     paths = csv_paths(out)
     check_outputs(paths, force)
+    import pandas as pd
+
     (x_train, y_train), (x_test, y_test) = train, test
     labels = pd.DataFrame({"ImageId": np.arange(1, len(y_test) + 1), "Label": y_test})
     frames = [images_to_frame(x_train, y_train), images_to_frame(x_test), labels]

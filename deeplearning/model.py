@@ -5,16 +5,10 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from deeplearning.cli import CommandError
 from deeplearning.data import IMAGE_SIZE, NUM_CLASSES
+from deeplearning.runtime import DEFAULT_MODEL_PATH, TRAIN_COMMAND, ModelError
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "mnist_cnn.keras"
-TRAIN_COMMAND = "python -m deeplearning.train --data data/"
-
-
-class ModelError(CommandError):
-    """A model file that is missing or cannot be read; the message says what to do."""
 
 
 def build_model():

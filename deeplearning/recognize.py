@@ -38,12 +38,14 @@ rather than being read. Any 640x640 canvas takes well under a second.
 
 import bisect
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 from scipy import ndimage
 
 from deeplearning.data import IMAGE_SIZE, to_model_input
+from deeplearning.runtime import DEFAULT_MODEL_PATH, load_exported
 
 INK_THRESHOLD = 128  # canvas pixels darker than this are ink
 MERGE_OVERLAP = 0.5  # horizontal overlap, as a fraction of the narrower group, that merges
@@ -397,16 +399,26 @@ class Recognizer:
     """Loads the model once and reads every digit on a canvas with one batched model call."""
 
     def __init__(self, model_path=None):
-        # Only reading needs TensorFlow: preparing digits (extract_digits) works without it.
-        from deeplearning.model import inference_function, load_model
+        """Read with the model's ONNX export (deeplearning.runtime) when it has an up-to-date
+        one, or when given a `.onnx` file: no TensorFlow. Any other `.keras` file is read
+        with Keras, which imports TensorFlow (seconds). ModelError, naming the file, for a
+        model that cannot be read."""
+        path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
+        exported = load_exported(path)
+        if exported is not None:
+            self.model, self.runtime = exported, "onnxruntime"
+            self._call = exported.predict
+        else:
+            from deeplearning.model import inference_function, load_model
 
-        self.model = load_model(model_path)  # ModelError, naming the file, if it cannot
-        self._call = inference_function(self.model)
+            self.model, self.runtime = load_model(path), "keras"
+            function = inference_function(self.model)
+            self._call = lambda batch: function(batch).numpy()
         self.predict_images(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.uint8))  # warm up
 
     def predict_images(self, images):
         """uint8 images (N, 28, 28), ink bright -> probabilities (N, 10) as float32."""
-        return self._call(to_model_input(images)).numpy()
+        return np.asarray(self._call(to_model_input(images)), np.float32)
 
     def recognize(self, canvas):
         """The digits on a canvas (2-D, 255 background, 0 ink), left to right.

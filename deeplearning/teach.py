@@ -28,7 +28,7 @@ import numpy as np
 from deeplearning import cli
 from deeplearning.atomic import check_outputs
 from deeplearning.data import NUM_CLASSES
-from deeplearning.model import DEFAULT_MODEL_PATH
+from deeplearning.runtime import DEFAULT_MODEL_PATH, exported_path
 from deeplearning.samples import DEFAULT_DIR, SampleError, SampleSet
 
 MIN_SAMPLES = 3  # fewer cannot say how a hand differs; see --help
@@ -240,7 +240,11 @@ def run(argv):
         raise SampleError(f"{args.samples}: no such folder; label digits in the app to make it")
     check_not_shipped(out, args.model)
     check_outputs(
-        [(out, [".keras"], "taught model"), (out.with_suffix(".json"), None, "model's JSON file")],
+        [
+            (out, [".keras"], "taught model"),
+            (out.with_suffix(".json"), None, "model's JSON file"),
+            (exported_path(out), None, "model's ONNX export"),
+        ],
         force=args.force,
     )
     images, labels, strokes = SampleSet(args.samples).read()
@@ -280,7 +284,8 @@ def run(argv):
         + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     print(f"taught in {seconds:.0f} s")
-    return save_or_rescue(model, out, info, overwrite=args.force)
+    # The app reads the taught model through its export, without TensorFlow.
+    return save_or_rescue(model, out, info, overwrite=args.force, export=True)
 
 
 def main(argv=None):

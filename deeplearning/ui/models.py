@@ -5,9 +5,9 @@ load after start-up runs on a thread, since it takes about a second."""
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deeplearning.model import DEFAULT_MODEL_PATH, ModelError
 from deeplearning.quiet import stderr_silenced
 from deeplearning.recognize import Recognizer
+from deeplearning.runtime import DEFAULT_MODEL_PATH, ModelError
 from deeplearning.samples import SampleSet
 
 BASE, TAUGHT = "base", "taught"

@@ -1,0 +1,89 @@
+"""Export a `.keras` model to ONNX, so that the app reads with it without TensorFlow.
+
+    python -m deeplearning.export model/mnist_cnn.keras [--out PATH] [--force]
+
+The export (default: beside the model, with the suffix `.onnx`) records the SHA-256 and the
+name of the `.keras` file it came from in its metadata (`source_sha256`, `source_file`):
+the Recognizer reads a `.keras` file through its export only while they match. Run this
+after training a model; teaching exports its model itself.
+"""
+
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from deeplearning import cli
+from deeplearning.atomic import atomic_path, check_outputs
+from deeplearning.data import IMAGE_SIZE
+from deeplearning.quiet import stderr_silenced
+from deeplearning.runtime import (
+    EXPORTED_SUFFIX,
+    SOURCE_FILE,
+    SOURCE_SHA256,
+    ModelError,
+    exported_path,
+    file_sha256,
+)
+
+
+def export_model(model, out, source_sha256, source_name):
+    """Write a Keras model as ONNX to `out`, recording the `.keras` file it came from."""
+    import onnx
+
+    with tempfile.TemporaryDirectory(prefix="export-") as folder:
+        plain = Path(folder) / "model.onnx"
+        # TensorFlow's first run and the converter talk on stderr: its errors still raise.
+        with stderr_silenced(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))  # exports need a call
+            model.export(str(plain), format="onnx", verbose=False)
+        proto = onnx.load(str(plain))
+    del proto.metadata_props[:]
+    for key, value in ((SOURCE_SHA256, source_sha256), (SOURCE_FILE, source_name)):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    Path(out).write_bytes(proto.SerializeToString())
+
+
+def export_file(model_path, out, overwrite=False):
+    """Export the `.keras` file `model_path` to `out`, put in place only once complete."""
+    from deeplearning.model import load_model
+
+    model = load_model(model_path)  # ModelError, naming the file, if it cannot be read
+    sha256 = file_sha256(model_path)
+    with atomic_path(out, overwrite) as tmp:
+        export_model(model, tmp, sha256, Path(model_path).name)
+    return sha256
+
+
+def parse_args(argv=None):
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path, help="the .keras model to export")
+    parser.add_argument(
+        "--out", type=Path, help="the ONNX file to write (default: beside the model, .onnx)"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    return parser.parse_args(argv)
+
+
+def run(args):
+    out = args.out or exported_path(args.model)
+    if args.model.suffix.lower() != ".keras":
+        raise ModelError(f"{args.model}: not a .keras model file")
+    if not args.model.is_file():
+        raise ModelError(f"{args.model}: model file not found")
+    check_outputs([(out, [EXPORTED_SUFFIX], "exported model")], force=args.force)
+    sha256 = export_file(args.model, out, overwrite=args.force)
+    print(f"exported {args.model} to {out} (source sha256 {sha256})")
+    return 0
+
+
+def main(argv=None):
+    return cli.run(lambda: run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
