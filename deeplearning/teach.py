@@ -109,6 +109,17 @@ class Progress:
             print(f"progress: {fraction:.2f}", flush=True)
 
 
+def fastest_precision():
+    """mixed_bfloat16 on a CPU with bfloat16 units (AVX-512 BF16 or AMX), where it trains
+    about twice as fast as float32; float32 elsewhere, where bfloat16 would be slower."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = set(next((line for line in cpuinfo if line.startswith("flags")), "").split())
+    except OSError:  # not Linux: no way to tell here
+        return "float32"
+    return "mixed_bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
+
+
 def teach(
     base,
     images,
@@ -123,6 +134,7 @@ def teach(
     copies=None,
     original_repeats=ORIGINAL_REPEATS,
     mnist_per_epoch=MNIST_PER_EPOCH,
+    precision=None,
 ):
     """Fine-tune the model at `base` on the samples; return (model, seconds, summary)."""
     import keras
@@ -154,22 +166,27 @@ def teach(
     steps_per_epoch = len(y) // epochs // BATCH_SIZE // STEPS_PER_EXECUTION * STEPS_PER_EXECUTION
 
     keras.utils.set_random_seed(seed)
-    model = build_model()
-    model.set_weights(load_model(base).get_weights())
-    compile_model(model, STEPS_PER_EXECUTION, learning_rate)
-    progress = Progress(steps_per_epoch * epochs)
-    print("progress: 0.00", flush=True)
-    start = time.perf_counter()
-    model.fit(
-        to_model_input(x),
-        keras.utils.to_categorical(y, NUM_CLASSES),
-        batch_size=BATCH_SIZE,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        shuffle=False,  # already shuffled, and each epoch's slice holds its own MNIST draw
-        callbacks=[progress.callback],
-        verbose=verbose,
-    )
+    precision = precision or fastest_precision()
+    keras.mixed_precision.set_global_policy(precision)  # the weights stay float32
+    try:
+        model = build_model()
+        model.set_weights(load_model(base).get_weights())
+        compile_model(model, STEPS_PER_EXECUTION, learning_rate)
+        progress = Progress(steps_per_epoch * epochs)
+        print("progress: 0.00", flush=True)
+        start = time.perf_counter()
+        model.fit(
+            to_model_input(x),
+            keras.utils.to_categorical(y, NUM_CLASSES),
+            batch_size=BATCH_SIZE,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            shuffle=False,  # already shuffled, and each epoch's slice holds its own MNIST draw
+            callbacks=[progress.callback],
+            verbose=verbose,
+        )
+    finally:
+        keras.mixed_precision.set_global_policy("float32")  # models built later are float32
     summary = {
         "samples": int(len(labels)),
         "samples_per_digit": np.bincount(labels, minlength=NUM_CLASSES).tolist(),
@@ -178,6 +195,7 @@ def teach(
         "mnist_per_epoch": int(mnist_count),
         "epochs": epochs,
         "learning_rate": learning_rate,
+        "precision": precision,
     }
     return model, time.perf_counter() - start, summary
 
