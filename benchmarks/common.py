@@ -13,19 +13,22 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-# First: the package imports TensorFlow without its start-up noise.
+# First: the package, which keeps TensorFlow's start-up noise off stderr when it is imported.
 import deeplearning  # noqa: E402, F401
 
 # isort: split
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from keras import layers  # noqa: E402
+
+# TensorFlow and Keras are imported where they are needed: benchmarks/startup.py times the
+# app without them.
 
 MATMUL_SIZE = 2048
 
 
 def matmul_peak_gflops(size=MATMUL_SIZE, repeats=20):
     """The machine's float32 matrix-multiply rate in GFLOP/s: the best of `repeats` calls."""
+    import tensorflow as tf
+
     a = tf.random.uniform((size, size))
     b = tf.random.uniform((size, size))
     multiply = tf.function(lambda: tf.matmul(a, b))
@@ -40,6 +43,8 @@ def matmul_peak_gflops(size=MATMUL_SIZE, repeats=20):
 
 def layer_flops(model):
     """FLOPs of one image's forward pass through each conv and dense layer (2 per multiply-add)."""
+    from keras import layers
+
     flops = []
     for layer in model.layers:
         if isinstance(layer, layers.Conv2D):
@@ -79,6 +84,8 @@ def print_table(headers, rows):
 
 
 def machine_line():
+    import tensorflow as tf
+
     return (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"TensorFlow {tf.__version__}"

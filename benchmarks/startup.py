@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import print_table
+
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Handwritten digit recognizer"
 BARE_TITLE = "bare pygame window"
@@ -167,16 +169,6 @@ def main(argv=None):
     met = "met" if ratio <= GOAL_RATIO else "NOT met"
     print(f"\napp.py's window after {ratio:.1f}x the bare window's: goal <= {GOAL_RATIO:g}x {met}")
     return 0 if ratio <= GOAL_RATIO else 1
-
-
-def print_table(headers, rows):
-    """A Markdown table, so the output pastes straight into RESULTS.md."""
-    cells = [[str(cell) for cell in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in cells:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
 
 
 if __name__ == "__main__":

@@ -91,3 +91,54 @@ def run_app(*args):
         timeout=120,
         cwd=ROOT,
     )
+
+
+# `python app.py ARGS` on SDL's dummy driver: once the window is up, a stroke down the middle of
+# the canvas, a pause for it to be read, then the `keys`, and the window is closed. `after`
+# runs once the app has ended, before it exits with the app's status.
+DRIVEN_BY_THREAD = """
+import sys, threading, time
+import pygame as pg
+import app
+
+def use():
+    time.sleep(0.5)
+    pg.event.post(pg.event.Event(pg.MOUSEBUTTONDOWN, pos=(320, 150), button=1))
+    for y in range(150, 470, 10):
+        pg.event.post(pg.event.Event(pg.MOUSEMOTION, pos=(320, y), rel=(0, 0), buttons=(1, 0, 0)))
+    pg.event.post(pg.event.Event(pg.MOUSEBUTTONUP, pos=(320, 470), button=1))
+    time.sleep(4.0)  # read by then, even on a busy machine
+    for key in KEYS:
+        pg.event.post(pg.event.Event(pg.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+    time.sleep(1.0)
+    pg.event.post(pg.event.Event(pg.QUIT))
+
+set_mode = pg.display.set_mode
+
+def set_mode_and_use(*args, **kwargs):
+    screen = set_mode(*args, **kwargs)
+    threading.Thread(target=use, daemon=True).start()
+    return screen
+
+pg.display.set_mode = set_mode_and_use
+status = app.main(sys.argv[1:])
+AFTER
+sys.exit(status)
+"""
+
+
+def driven_app(keys=(), after=""):
+    """The code of an app run driven as DRIVEN_BY_THREAD says, for `python -c`."""
+    return DRIVEN_BY_THREAD.replace("KEYS", repr(tuple(keys))).replace("AFTER", after)
+
+
+def run_driven_app(code, *args):
+    """Run `python -c code ARGS` headless in the project folder: the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        cwd=ROOT,
+        env=HEADLESS,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )

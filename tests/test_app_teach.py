@@ -8,14 +8,13 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
 import numpy as np
 import pygame as pg
 import pytest
-from app_driver import HEADLESS, ROOT, Driver, preview_point, run_app
+from app_driver import Driver, driven_app, preview_point, run_app, run_driven_app
 
 import app
 from deeplearning.model import DEFAULT_MODEL_PATH
@@ -587,46 +586,10 @@ def test_panel_messages_are_wrapped_to_the_column(screen):
     assert lines[0] == "Teaching failed: error:"
 
 
-# `python app.py ARGS` on SDL's dummy driver: once the window is up, a stroke down the
-# middle of the canvas, Enter, then the window is closed.
-CONFIRMING_APP = """
-import sys, threading, time
-import pygame as pg
-import app
-
-def use():
-    time.sleep(0.5)
-    pg.event.post(pg.event.Event(pg.MOUSEBUTTONDOWN, pos=(320, 150), button=1))
-    for y in range(150, 470, 10):
-        pg.event.post(pg.event.Event(pg.MOUSEMOTION, pos=(320, y), rel=(0, 0), buttons=(1, 0, 0)))
-    pg.event.post(pg.event.Event(pg.MOUSEBUTTONUP, pos=(320, 470), button=1))
-    time.sleep(4.0)  # read by then, even on a busy machine
-    pg.event.post(pg.event.Event(pg.KEYDOWN, key=pg.K_RETURN, mod=0, unicode="", scancode=0))
-    time.sleep(1.0)
-    pg.event.post(pg.event.Event(pg.QUIT))
-
-set_mode = pg.display.set_mode
-
-def set_mode_and_use(*args, **kwargs):
-    screen = set_mode(*args, **kwargs)
-    threading.Thread(target=use, daemon=True).start()
-    return screen
-
-pg.display.set_mode = set_mode_and_use
-sys.exit(app.main(sys.argv[1:]))
-"""
-
-
 def test_the_app_saves_samples_where_samples_says_and_prints_them(tmp_path):
     folder = tmp_path / "my samples"
-    result = subprocess.run(
-        [sys.executable, "-c", CONFIRMING_APP, "--jsonl", "--samples", str(folder)],
-        cwd=ROOT,
-        env=HEADLESS,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    confirming = driven_app(keys=[pg.K_RETURN])
+    result = run_driven_app(confirming, "--jsonl", "--samples", folder)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["event"] for line in lines] == ["stroke", "sample"]

@@ -1,55 +1,17 @@
 """The app starts without TensorFlow or Keras: they take seconds to import, and reading a
 canvas needs only the model's ONNX export. Each check runs in a fresh Python."""
 
-import os
-import subprocess
-import sys
-
 import pytest
-from conftest import ROOT
+from app_driver import driven_app, run_driven_app
 
 HEAVY = ("tensorflow", "keras", "pandas")
-HEADLESS = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
-
-# Opens the app as `python app.py ARGS` would, draws one stroke once the window is up, lets
-# it be read, closes the window, then prints the heavy modules that were imported.
-STARTED_APP = """
-import sys, threading, time
-import pygame as pg
-import app
-
-def use():
-    time.sleep(0.3)
-    pg.event.post(pg.event.Event(pg.MOUSEBUTTONDOWN, pos=(320, 150), button=1))
-    for y in range(150, 470, 10):
-        pg.event.post(pg.event.Event(pg.MOUSEMOTION, pos=(320, y), rel=(0, 0), buttons=(1, 0, 0)))
-    pg.event.post(pg.event.Event(pg.MOUSEBUTTONUP, pos=(320, 470), button=1))
-    time.sleep(2.0)
-    pg.event.post(pg.event.Event(pg.QUIT))
-
-set_mode = pg.display.set_mode
-
-def set_mode_and_use(*args, **kwargs):
-    screen = set_mode(*args, **kwargs)
-    threading.Thread(target=use, daemon=True).start()
-    return screen
-
-pg.display.set_mode = set_mode_and_use
-status = app.main(sys.argv[1:])
-print("imported:", *[name for name in HEAVY if name in sys.modules])
-sys.exit(status)
-""".replace("HEAVY", repr(HEAVY))
+# The app run as `python app.py ARGS` would, one stroke drawn and read, the window closed; then
+# it prints the heavy modules that were imported.
+STARTED_APP = driven_app(after=f"print('imported:', *[m for m in {HEAVY!r} if m in sys.modules])")
 
 
 def imported_after(code, *args):
-    result = subprocess.run(
-        [sys.executable, "-c", code, *map(str, args)],
-        cwd=ROOT,
-        env=HEADLESS,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    result = run_driven_app(code, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[-1].split()[1:]
 
