@@ -286,7 +286,12 @@ def to_work_size(crop):
     method = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     soft = cv2.resize(crop * np.uint8(255), size, interpolation=method)
     # A background border: distances are measured to background pixels only.
-    return np.pad((soft >= 128).view(np.uint8), 1), scale
+    return _pad((soft >= 128).view(np.uint8), 1), scale
+
+
+def _pad(image, width):
+    """`image` with a border of zeros `width` px wide: np.pad's result, several times faster."""
+    return cv2.copyMakeBorder(image, width, width, width, width, cv2.BORDER_CONSTANT, value=0)
 
 
 def set_stroke_width(mask, width, target, inside=None):
@@ -298,8 +303,8 @@ def set_stroke_width(mask, width, target, inside=None):
     """
     grow = (target - width) / 2.0
     pad = max(0, int(np.ceil(grow))) + 2
-    mask = np.pad(mask, pad)
-    inside = _distance(mask) if inside is None else np.pad(inside, pad)
+    mask = _pad(mask, pad)
+    inside = _distance(mask) if inside is None else _pad(inside, pad)
     outside = _distance(1 - mask)
     signed = np.where(mask > 0, 0.5 - inside, outside - 0.5)
     return np.clip(grow + 0.5 - signed, 0.0, 1.0)
@@ -321,15 +326,14 @@ def centre_in_field(box_image):
 
 def _normalize_work(work, width, inside):
     """The MNIST-style 28x28 uint8 image of a digit already at working size."""
-    ys, xs = np.nonzero(work)
-    if len(ys) == 0:
+    _, _, w, h = cv2.boundingRect(work)  # of the nonzero pixels
+    if w == 0:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-    longer = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
-    ink = set_stroke_width(work, width, STROKE_RATIO * longer, inside).astype(np.float32)
-    ys, xs = np.nonzero(ink > 0.05)
-    if len(ys) == 0:  # thinning removed everything (cannot happen for target >= 1 px)
+    ink = set_stroke_width(work, width, STROKE_RATIO * max(w, h), inside).astype(np.float32)
+    x, y, w, h = cv2.boundingRect((ink > 0.05).view(np.uint8))
+    if w == 0:  # thinning removed everything (cannot happen for target >= 1 px)
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    ink = ink[y : y + h, x : x + w]
     h, w = ink.shape
     scale = BOX_SIZE / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
