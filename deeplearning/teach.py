@@ -44,25 +44,9 @@ STEPS_PER_EXECUTION = 8
 PROGRESS_STEP = 0.05  # print `progress: F` each time this much more of the training is done
 
 
-def copies_per_sample(count, personal_per_epoch=PERSONAL_PER_EPOCH):
-    """How many varied drawings of each sample to make: about `personal_per_epoch` in all."""
-    return max(1, min(MAX_COPIES, math.ceil(personal_per_epoch / count)))
-
-
-def pen_copies_of(strokes, labels, copies, seed):
-    """`copies` varied drawings of each sample's strokes: (images uint8, labels)."""
-    from deeplearning.pen import drawn_digit, random_height
-    from deeplearning.unipen import vary_strokes
-
-    rng = np.random.default_rng(seed)
-    images, kept = [], []
-    for _ in range(copies):
-        for digit_strokes, label in zip(strokes, labels, strict=True):
-            image = drawn_digit(vary_strokes(digit_strokes, rng), random_height(rng))
-            if image is not None:
-                images.append(image)
-                kept.append(label)
-    return np.array(images, np.uint8).reshape(-1, 28, 28), np.array(kept, np.uint8)
+def copies_per_sample(count):
+    """How many varied drawings of each sample to make: about PERSONAL_PER_EPOCH in all."""
+    return max(1, min(MAX_COPIES, math.ceil(PERSONAL_PER_EPOCH / count)))
 
 
 def other_peoples_digits(data_dir):
@@ -84,29 +68,21 @@ def other_peoples_digits(data_dir):
     )
 
 
-class Progress:
-    """Prints `progress: F` (the fraction of training done) as it goes, for the app's bar."""
+def progress_callback(total_steps):
+    """A callback printing `progress: F` (the fraction of training done) each time
+    PROGRESS_STEP more is done, and at the end: the app's progress bar reads these lines."""
+    import keras
 
-    def __init__(self, total_steps):
-        import keras
+    done = {"steps": 0, "shown": 0.0}
 
-        class Callback(keras.callbacks.Callback):
-            def __init__(self, outer):
-                super().__init__()
-                self.outer, self.steps = outer, 0
-
-            def on_train_batch_end(self, batch, logs=None):
-                self.steps += STEPS_PER_EXECUTION
-                self.outer.report(self.steps)
-
-        self.total, self.shown = total_steps, 0.0
-        self.callback = Callback(self)
-
-    def report(self, steps):
-        fraction = min(steps / self.total, 1.0)
-        if fraction >= self.shown + PROGRESS_STEP or fraction == 1.0 > self.shown:
-            self.shown = fraction
+    def report(batch, logs):
+        done["steps"] += STEPS_PER_EXECUTION  # the callback runs once per call into TensorFlow
+        fraction = min(done["steps"] / total_steps, 1.0)
+        if fraction >= done["shown"] + PROGRESS_STEP or fraction == 1.0 > done["shown"]:
+            done["shown"] = fraction
             print(f"progress: {fraction:.2f}", flush=True)
+
+    return keras.callbacks.LambdaCallback(on_train_batch_end=report)
 
 
 def fastest_precision():
@@ -121,7 +97,7 @@ def fastest_precision():
 
 
 def teach(
-    base,
+    base_weights,
     images,
     labels,
     strokes,
@@ -129,29 +105,26 @@ def teach(
     epochs=EPOCHS,
     seed=0,
     verbose="auto",
-    learning_rate=LEARNING_RATE,
-    personal_per_epoch=PERSONAL_PER_EPOCH,
     copies=None,
-    original_repeats=ORIGINAL_REPEATS,
-    mnist_per_epoch=MNIST_PER_EPOCH,
-    precision=None,
 ):
-    """Fine-tune the model at `base` on the samples; return (model, seconds, summary)."""
+    """Fine-tune a model with `base_weights` on the samples; return (model, seconds, summary)."""
     import keras
 
     from deeplearning.data import to_model_input
-    from deeplearning.model import build_model, compile_model, load_model
+    from deeplearning.model import build_model, compile_model
+    from deeplearning.unipen import PenDigit, pen_copies
 
     rng = np.random.default_rng(seed)
-    copies = copies or copies_per_sample(len(labels), personal_per_epoch)
+    copies = copies or copies_per_sample(len(labels))
     start = time.perf_counter()
-    drawn, drawn_labels = pen_copies_of(strokes, labels, copies, seed)
+    samples = [PenDigit(int(label), "you", s) for label, s in zip(labels, strokes, strict=True)]
+    drawn, drawn_labels = pen_copies(samples, copies, seed)
     seconds = time.perf_counter() - start
     print(f"drew {len(drawn)} pen copies of {len(labels)} samples in {seconds:.1f} s", flush=True)
-    personal = np.concatenate([np.repeat(images, original_repeats, axis=0), drawn])
-    personal_labels = np.concatenate([np.repeat(labels, original_repeats), drawn_labels])
+    personal = np.concatenate([np.repeat(images, ORIGINAL_REPEATS, axis=0), drawn])
+    personal_labels = np.concatenate([np.repeat(labels, ORIGINAL_REPEATS), drawn_labels])
     other_images, other_labels = others
-    mnist_count = min(mnist_per_epoch, len(other_labels))
+    mnist_count = min(MNIST_PER_EPOCH, len(other_labels))
     # Each epoch: all personal images and a fresh draw of other people's digits, shuffled.
     x, y = [], []
     for _ in range(epochs):
@@ -166,13 +139,12 @@ def teach(
     steps_per_epoch = len(y) // epochs // BATCH_SIZE // STEPS_PER_EXECUTION * STEPS_PER_EXECUTION
 
     keras.utils.set_random_seed(seed)
-    precision = precision or fastest_precision()
+    precision = fastest_precision()
     keras.mixed_precision.set_global_policy(precision)  # the weights stay float32
     try:
         model = build_model()
-        model.set_weights(load_model(base).get_weights())
-        compile_model(model, STEPS_PER_EXECUTION, learning_rate)
-        progress = Progress(steps_per_epoch * epochs)
+        model.set_weights(base_weights)
+        compile_model(model, STEPS_PER_EXECUTION, LEARNING_RATE)
         print("progress: 0.00", flush=True)
         start = time.perf_counter()
         model.fit(
@@ -182,7 +154,7 @@ def teach(
             epochs=epochs,
             steps_per_epoch=steps_per_epoch,
             shuffle=False,  # already shuffled, and each epoch's slice holds its own MNIST draw
-            callbacks=[progress.callback],
+            callbacks=[progress_callback(steps_per_epoch * epochs)],
             verbose=verbose,
         )
     finally:
@@ -194,7 +166,7 @@ def teach(
         "pen_copies": int(len(drawn)),
         "mnist_per_epoch": int(mnist_count),
         "epochs": epochs,
-        "learning_rate": learning_rate,
+        "learning_rate": LEARNING_RATE,
         "precision": precision,
     }
     return model, time.perf_counter() - start, summary
@@ -274,13 +246,13 @@ def run(argv):
     from deeplearning.model import load_model
     from deeplearning.train import file_sha256, machine_description, save_or_rescue
 
-    load_model(args.model)  # a ModelError naming the file, before any work
+    base_weights = load_model(args.model).get_weights()  # a ModelError names a bad file
     other_images, other_labels, source = other_peoples_digits(args.data)
     counts = " ".join(f"{d}:{n}" for d, n in enumerate(np.bincount(labels, minlength=10)) if n)
     print(f"teaching {args.model} with {len(labels)} samples from {args.samples} ({counts})")
     print(f"mixing in {MNIST_PER_EPOCH:,} a pass from {source}", flush=True)
     model, seconds, summary = teach(
-        args.model,
+        base_weights,
         images,
         labels,
         strokes,
