@@ -30,19 +30,19 @@ format: $(STAMP)
 # MNIST from ../shared/mnist (or downloaded, if MNIST=) as Kaggle-format CSVs in data/.
 MNIST ?= ../shared/mnist
 data: $(STAMP)
-	$(BIN)/python -m deeplearning.data mnist $(if $(MNIST),--source $(MNIST)) --out data/
+	$(BIN)/python -m deeplearning data mnist $(if $(MNIST),--source $(MNIST)) --out data/
 
 train: $(STAMP)
-	$(BIN)/python -m deeplearning.train --data data/
+	$(BIN)/python -m deeplearning train --data data/
 
 evaluate: $(STAMP)
-	$(BIN)/python -m deeplearning.evaluate --model model/mnist_cnn.keras --mnist $(MNIST)
+	$(BIN)/python -m deeplearning evaluate --model model/mnist_cnn.keras --mnist $(MNIST)
 
 # Real pen digits (deeplearning/unipen.py's format), for the real-handwriting replay.
 UNIPEN ?= ../shared/unipen
 replay: $(STAMP)
-	$(BIN)/python -m deeplearning.replay --unipen $(UNIPEN)
-	$(BIN)/python -m deeplearning.replay --mnist $(MNIST)
+	$(BIN)/python -m deeplearning replay --unipen $(UNIPEN)
+	$(BIN)/python -m deeplearning replay --mnist $(MNIST)
 
 # The quick benchmarks (a few minutes); time_to_accuracy.py is run on its own (see RESULTS.md).
 benchmark: $(STAMP)
@@ -53,4 +53,4 @@ benchmark: $(STAMP)
 
 # Run the tutorial notebook on data/ headless and save it with its outputs (the committed copy).
 notebook: $(STAMP)
-	$(BIN)/python -m deeplearning.notebook --force
+	$(BIN)/python -m deeplearning notebook --force

@@ -40,11 +40,11 @@ os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
 
 import pygame as pg  # noqa: E402
 
-from deeplearning import cli  # noqa: E402
-from deeplearning.atomic import OutputError  # noqa: E402
-from deeplearning.pen import CANVAS_SIZE as CANVAS_SHAPE  # noqa: E402
-from deeplearning.recognize import TooManyMarks  # noqa: E402
-from deeplearning.samples import DEFAULT_DIR  # noqa: E402
+from deeplearning.core import cli  # noqa: E402
+from deeplearning.core.atomic import OutputError  # noqa: E402
+from deeplearning.personal.samples import DEFAULT_DIR  # noqa: E402
+from deeplearning.reading.pen import CANVAS_SIZE as CANVAS_SHAPE  # noqa: E402
+from deeplearning.reading.recognize import TooManyMarks  # noqa: E402
 from deeplearning.ui.canvas import Canvas  # noqa: E402
 from deeplearning.ui.colours import DIVIDER, ORANGE  # noqa: E402
 from deeplearning.ui.labelling import Labeller, check_samples_folder  # noqa: E402
@@ -304,7 +304,7 @@ def parse_args(argv=None):
         type=Path,
         help="model file (default: the taught model in --samples if there is one, else "
         "model/mnist_cnn.keras). A .keras file is read through its ONNX export beside it "
-        "(python -m deeplearning.export MODEL.keras) when that is up to date, else with Keras, "
+        "(python -m deeplearning export MODEL.keras) when that is up to date, else with Keras, "
         "which takes seconds more to start; a .onnx file is read as it is",
     )
     parser.add_argument(

@@ -4,9 +4,10 @@
 
 The real App runs frame by frame, as App.run does (App.step, then the clock's tick at 60
 frames a second), under SDL's dummy video driver. Real pygame mouse events are posted along
-the pen strokes of a replayed MNIST number (deeplearning.replay), one event per frame, a few
-pixels apart: a steady hand. The number is drawn, cleared with the right button, and drawn
-again until the frames are done. Meanwhile the app sends the canvas to its reader thread every
+the pen strokes of a replayed MNIST number (deeplearning.pen_data.replay), one event per
+frame, a few pixels apart: a steady hand. The number is drawn, cleared with the right
+button, and drawn again until the frames are done. Meanwhile the app sends the canvas to its
+reader thread every
 LIVE_INTERVAL_MS and at each stroke's end, as it does for a user.
 
 Two times per frame: the work, from the start of event handling to just after the display
@@ -30,11 +31,11 @@ import numpy as np  # noqa: E402
 import pygame as pg  # noqa: E402
 
 import app  # noqa: E402
-from deeplearning import cli  # noqa: E402
-from deeplearning.model import DEFAULT_MODEL_PATH  # noqa: E402
-from deeplearning.pen import MOUSE_STEP, strokes_to_mouse_path  # noqa: E402
-from deeplearning.recognize import Recognizer, read_number  # noqa: E402
-from deeplearning.replay import StrokeCache, number_cases  # noqa: E402
+from deeplearning.core import cli  # noqa: E402
+from deeplearning.pen_data.replay import StrokeCache, number_cases  # noqa: E402
+from deeplearning.reading.pen import MOUSE_STEP, strokes_to_mouse_path  # noqa: E402
+from deeplearning.reading.recognize import Recognizer, read_number  # noqa: E402
+from deeplearning.training.model import DEFAULT_MODEL_PATH  # noqa: E402
 
 NUMBER_DIGITS = 4  # digits in the number drawn
 PEN_UP_FRAMES = 6  # frames between strokes, the pen lifted (100 ms)

@@ -12,10 +12,10 @@ import time
 import common
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.data import to_model_input
-from deeplearning.evaluate import predict_probabilities
-from deeplearning.model import DEFAULT_MODEL_PATH, load_model
+from deeplearning.core import cli
+from deeplearning.reading.images import to_model_input
+from deeplearning.training.evaluate import predict_probabilities
+from deeplearning.training.model import DEFAULT_MODEL_PATH, load_model
 
 KAGGLE_TEST_IMAGES = 28_000
 

@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/recognition_latency.py [--updates 100] [--seed-updates 20]
 
 Each canvas is the app's 640x640 canvas with 1, 4 or 10 real MNIST digits, traced into pen
-strokes and drawn with the app's round pen (deeplearning.replay): one digit large, four in a
-row, ten in two rows of five. Every update reads the whole canvas, as the app does while the
-pen moves.
+strokes and drawn with the app's round pen (deeplearning.pen_data.replay): one digit large,
+four in a row, ten in two rows of five. Every update reads the whole canvas, as the app
+does while the pen moves.
 
 The seed read a drawing by saving the canvas to a PNG file, loading it back, finding each
 outer contour, cropping and resizing it to 28x28 and calling `model.predict` once per digit.
@@ -24,12 +24,12 @@ import common
 import cv2
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.model import DEFAULT_MODEL_PATH, load_model
-from deeplearning.pen import CANVAS_SIZE, ink_width, place_strokes, render
-from deeplearning.recognize import Recognizer
-from deeplearning.replay import CANVAS_MARGIN
-from deeplearning.tracing import image_to_strokes
+from deeplearning.core import cli
+from deeplearning.pen_data.replay import CANVAS_MARGIN
+from deeplearning.pen_data.tracing import image_to_strokes
+from deeplearning.reading.pen import CANVAS_SIZE, ink_width, place_strokes, render
+from deeplearning.reading.recognize import Recognizer
+from deeplearning.training.model import DEFAULT_MODEL_PATH, load_model
 
 # What each canvas holds: the digits, row by row, and their ink height in px.
 CANVASES = (

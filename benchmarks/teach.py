@@ -5,10 +5,10 @@
 
 For the held-out UNIPEN writers (deeplearning/unipen.py) the base model misreads most: each of
 their digits is drawn once with the app's pen, anywhere on the canvas at 110-460 px, and read
-by the Recognizer, as deeplearning.replay does. Then, for 1, 3 and 5 samples per digit, the
+by the Recognizer, as deeplearning.pen_data.replay does. Then, for 1, 3 and 5 samples per digit, the
 writer's first that many digits of each class (those read as one digit, as a user could
-select them in the app) become a sample set in the app's format, `deeplearning.teach` runs on
-it with its defaults in a process of its own (the time is its whole run, imports included),
+select them in the app) become a sample set in the app's format, `python -m deeplearning teach`
+runs on it with its defaults in a process of its own (the time is its whole run, imports included),
 and the writer's other digits are read again with the taught model. Also reported: MNIST test
 accuracy of every taught model beside the base model's.
 
@@ -26,13 +26,14 @@ from pathlib import Path
 import common
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.data import load_mnist
-from deeplearning.model import DEFAULT_MODEL_PATH
-from deeplearning.recognize import Recognizer
-from deeplearning.replay import pen_digit_strokes, read_cases, single_digit_cases
-from deeplearning.samples import Sample, SampleSet
-from deeplearning.unipen import load_pen_digits, split_by_writer
+from deeplearning.core import cli
+from deeplearning.core.errors import InputError
+from deeplearning.datasets.mnist import load_mnist
+from deeplearning.pen_data.replay import pen_digit_strokes, read_cases, single_digit_cases
+from deeplearning.pen_data.unipen import load_pen_digits, split_by_writer
+from deeplearning.personal.samples import Sample, SampleSet
+from deeplearning.reading.recognize import Recognizer
+from deeplearning.training.model import DEFAULT_MODEL_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS = 8  # the writers with the most misread digits
@@ -80,14 +81,14 @@ def mnist_accuracy(recognizer, images, labels):
 
 
 def run_teach(samples_dir, out):
-    """deeplearning.teach with its defaults, as a user runs it: (seconds, its output)."""
-    command = [sys.executable, "-m", "deeplearning.teach", "--samples", str(samples_dir)]
+    """deeplearning.training.teach with its defaults, as a user runs it: (seconds, its output)."""
+    command = [sys.executable, "-m", "deeplearning", "teach", "--samples", str(samples_dir)]
     command += ["--out", str(out)]
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if result.returncode != 0:
-        raise cli.CommandError(f"deeplearning.teach failed: {result.stderr.strip()[-500:]}")
+        raise InputError(f"deeplearning.training.teach failed: {result.stderr.strip()[-500:]}")
     return seconds, result.stdout
 
 

@@ -23,10 +23,12 @@ from pathlib import Path
 import common
 import keras
 
-from deeplearning import cli
-from deeplearning.atomic import check_outputs
-from deeplearning.data import DataError, load_mnist, to_model_input
-from deeplearning.train import EpochLog, train
+from deeplearning.core import cli
+from deeplearning.core.atomic import check_outputs
+from deeplearning.core.errors import os_reason
+from deeplearning.datasets.mnist import DataError, load_mnist
+from deeplearning.reading.images import to_model_input
+from deeplearning.training.train import EpochLog, train
 
 TARGET = 0.9955  # the original project's reported accuracy
 RECIPES = {
@@ -87,7 +89,7 @@ def first_reaching(log, target):
                 if values[2] >= target:
                     return int(values[0]), values[1]
     except OSError as error:
-        raise DataError(f"{log}: cannot be read ({cli.os_reason(error)})") from None
+        raise DataError(f"{log}: cannot be read ({os_reason(error)})") from None
     return None
 
 

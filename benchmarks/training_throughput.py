@@ -14,9 +14,14 @@ import common
 import keras
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.model import build_model, compile_model
-from deeplearning.train import BATCH_SIZE, AugmentedBatches, make_augmenter, split_validation
+from deeplearning.core import cli
+from deeplearning.training.model import build_model, compile_model
+from deeplearning.training.train import (
+    BATCH_SIZE,
+    AugmentedBatches,
+    make_augmenter,
+    split_validation,
+)
 
 WARMUP_STEPS = 64
 TRAIN_IMAGES = 16_000  # 500 batches

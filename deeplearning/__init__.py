@@ -1,16 +1,14 @@
-"""Deep-learning half of the digit recognizer: data, model, training, evaluation and recognition."""
+"""A handwritten digit recognizer: a CNN trained on MNIST, and an app that reads your pen.
 
-import os
+The subpackages, lowest first; each imports only from those above it in this list:
 
-from deeplearning.cli import quiet_interrupts
-from deeplearning.quiet import quiet_imports
+    core/       plumbing: the error type, atomic files, the command line, quiet imports
+    reading/    a canvas to digits, with the model's ONNX export: never TensorFlow
+    datasets/   MNIST's IDX files, Kaggle's CSV files and submissions
+    personal/   your samples folder, and what the teach command reports as it runs
+    pen_data/   real pen trajectories (UNIPEN), MNIST traced into strokes, the replay
+    training/   the CNN in Keras: train, evaluate, export, teach, the notebook's runner
+    ui/         the app's window (app.py starts it): reading/ and personal/ only
 
-quiet_interrupts()
-
-# TensorFlow prints its C++ start-up lines to stderr before its logging is set up, whatever
-# TF_CPP_MIN_LOG_LEVEL says; they would bury the one-line errors of the project's commands.
-# Its import is silenced wherever it happens: only training, evaluating, teaching and
-# exporting import it, never the app. Later messages obey TF_CPP_MIN_LOG_LEVEL, set here
-# unless the user chose a level.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-quiet_imports("tensorflow")
+`python -m deeplearning COMMAND` runs a command (deeplearning/__main__.py lists them).
+"""

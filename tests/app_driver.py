@@ -10,7 +10,7 @@ from pathlib import Path
 import pygame as pg
 
 import app
-from deeplearning.pen import strokes_to_mouse_path
+from deeplearning.reading.pen import strokes_to_mouse_path
 from deeplearning.ui import panel
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from deeplearning.data import images_to_frame, write_csv  # noqa: E402
+from deeplearning.datasets.mnist import images_to_frame, write_csv  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ def kaggle_dir(tmp_path_factory, mnist_sample):
 def recognizer():
     """One Recognizer on the shipped model for the whole run: loading and warming up takes a
     while."""
-    from deeplearning.recognize import Recognizer
+    from deeplearning.reading.recognize import Recognizer
 
     return Recognizer()
 
@@ -166,9 +166,9 @@ def digit_strokes(mnist_sample, recognizer):
     """
     from app_driver import HEIGHTS_USED
 
-    from deeplearning.pen import place_strokes, render
-    from deeplearning.recognize import read_number
-    from deeplearning.tracing import image_to_strokes
+    from deeplearning.pen_data.tracing import image_to_strokes
+    from deeplearning.reading.pen import place_strokes, render
+    from deeplearning.reading.recognize import read_number
 
     images, labels = mnist_sample
     cache = {}

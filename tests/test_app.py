@@ -1,6 +1,6 @@
 """The pygame app, headless: real pygame events in, printed JSON lines and drawn pixels out.
 
-Digits are drawn along pen strokes traced from real MNIST images (deeplearning.replay), the
+Digits are drawn along pen strokes traced from real MNIST images (deeplearning.pen_data.replay), the
 way a person would move the mouse. These tests need the shipped model, model/mnist_cnn.keras.
 """
 
@@ -19,7 +19,7 @@ import pytest
 from app_driver import HEADLESS, ROOT, Driver, preview_point, run_app
 
 import app
-from deeplearning.pen import place_strokes, render, strokes_to_mouse_path
+from deeplearning.reading.pen import place_strokes, render, strokes_to_mouse_path
 from deeplearning.ui import panel
 from deeplearning.ui.colours import DIVIDER, GREEN, ORANGE, WHITE
 from deeplearning.ui.snapshot import save_names
@@ -402,7 +402,7 @@ def test_ctrl_c_and_sigterm_end_the_app_in_one_word(signal_number, status, word)
 
 class TooManyMarksEverywhere:
     def recognize(self, canvas):
-        from deeplearning.recognize import TooManyMarks
+        from deeplearning.reading.recognize import TooManyMarks
 
         raise TooManyMarks("the canvas holds 999 separate marks, more than the 200 that are read")
 

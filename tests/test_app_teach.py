@@ -17,8 +17,8 @@ import pytest
 from app_driver import Driver, driven_app, preview_point, run_app, run_driven_app
 
 import app
-from deeplearning.model import DEFAULT_MODEL_PATH
-from deeplearning.pen import place_strokes, strokes_to_mouse_path
+from deeplearning.reading.pen import place_strokes, strokes_to_mouse_path
+from deeplearning.training.model import DEFAULT_MODEL_PATH
 from deeplearning.ui import panel, teaching
 from deeplearning.ui.colours import BLUE, GREY, PURPLE, WHITE
 from deeplearning.ui.models import BASE, TAUGHT

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deeplearning.pen import place_strokes, render, strokes_to_mouse_path
+from deeplearning.reading.pen import place_strokes, render, strokes_to_mouse_path
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Handwritten digit recognizer"
@@ -77,7 +77,7 @@ def stop(process):
 def seven(mnist_sample, recognizer):
     """A real MNIST 7 traced into pen strokes, 300 px tall on the canvas: the first of a few
     that the model reads right when rendered (this test is about the app, not the model)."""
-    from deeplearning.tracing import image_to_strokes
+    from deeplearning.pen_data.tracing import image_to_strokes
 
     images, labels = mnist_sample
     for index in np.flatnonzero(labels == 7)[:20]:

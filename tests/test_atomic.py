@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from deeplearning.atomic import (
+from deeplearning.core.atomic import (
     OutputError,
     OverwriteError,
     _signals_held,

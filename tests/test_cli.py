@@ -6,7 +6,8 @@ import signal
 import pytest
 from conftest import one_error_line, run_python
 
-from deeplearning import cli
+from deeplearning.core import cli
+from deeplearning.core.errors import InputError
 
 
 def raising(error):
@@ -19,7 +20,7 @@ def raising(error):
 @pytest.mark.parametrize(
     ("error", "status", "stderr"),
     [
-        (cli.CommandError("data/train.csv: line 3: column 'label' holds 10"), 1, None),
+        (InputError("data/train.csv: line 3: column 'label' holds 10"), 1, None),
         (PermissionError(13, "Permission denied", "data/train.csv"), 1, None),
         (KeyboardInterrupt(), 130, "interrupted\n"),
         (cli.Terminated(), 143, "terminated\n"),
@@ -69,7 +70,29 @@ def test_bad_arguments_are_one_line(capsys):
 
 
 def test_ctrl_c_before_a_command_starts_is_one_word():
-    """Importing TensorFlow takes seconds: Ctrl-C then says `interrupted` too."""
-    result = run_python("-c", "import deeplearning\nraise KeyboardInterrupt")
+    """Importing a training command imports TensorFlow (seconds): Ctrl-C then says
+    `interrupted` too. Here the command's import itself is interrupted."""
+    code = (
+        "import sys, types\n"
+        "from deeplearning import __main__ as entry\n"
+        "entry.COMMANDS['train'] = 'interrupted_on_import'\n"
+        "sys.modules['interrupted_on_import'] = None  # importing it raises ImportError ...\n"
+        "import importlib\n"
+        "def interrupted(name):\n"
+        "    raise KeyboardInterrupt  # ... so it is replaced by Ctrl-C in mid-import\n"
+        "importlib.import_module = interrupted\n"
+        "sys.exit(entry.main(['train']))\n"
+    )
+    result = run_python("-c", code)
     assert result.stderr == "interrupted\n"
     assert result.returncode in (130, -signal.SIGINT)  # Python ends as killed by SIGINT
+
+
+def test_the_command_entry_lists_and_checks_commands():
+    listed = run_python("-m", "deeplearning", "--help")
+    assert listed.returncode == 0 and "teach" in listed.stdout and "replay" in listed.stdout
+    wrong = run_python("-m", "deeplearning", "trian")
+    assert wrong.returncode == 2
+    assert wrong.stderr.splitlines()[-1] == "error: trian: no such command"
+
+

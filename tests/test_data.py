@@ -8,8 +8,15 @@ import pandas as pd
 import pytest
 from conftest import one_error_line, run_python
 
-from deeplearning import data
-from deeplearning.data import DataError, images_to_frame, load_test_csv, load_train_csv, write_csv
+from deeplearning.datasets import mnist as data
+from deeplearning.datasets.mnist import (
+    DataError,
+    images_to_frame,
+    load_test_csv,
+    load_train_csv,
+    write_csv,
+)
+from deeplearning.reading.images import to_model_input
 
 HEADER = ",".join(data.TRAIN_COLUMNS)
 
@@ -208,7 +215,7 @@ def test_mnist_missing_file(tmp_path, mnist_dir, capsys):
 
 def test_to_model_input_scales_to_unit_range():
     images = np.array([[[0, 255] * 14] * 28], dtype=np.uint8)
-    x = data.to_model_input(images)
+    x = to_model_input(images)
     assert x.shape == (1, 28, 28, 1) and x.dtype == np.float32
     assert x.min() == 0.0 and x.max() == 1.0
 
@@ -296,7 +303,7 @@ def test_utf16_is_named(tmp_path):
 def test_an_unreadable_file_is_one_line(tmp_path, unprivileged):
     path = write_train(tmp_path / "train.csv", [good_row()])
     path.chmod(0)
-    result = run_python("-m", "deeplearning.data", "check", path, prefix=unprivileged)
+    result = run_python("-m", "deeplearning", "data", "check", path, prefix=unprivileged)
     assert result.returncode == 1
     one_error_line(result.stderr, path, "cannot be read (Permission denied)")
 
@@ -317,7 +324,7 @@ def test_reading_a_large_file_takes_little_memory(tmp_path, mnist_sample):
     small = write_train(tmp_path / "small.csv", [good_row()])
     script = (
         "import re, sys\n"
-        "from deeplearning.data import load_train_csv\n"
+        "from deeplearning.datasets.mnist import load_train_csv\n"
         "def kb(field):\n"
         "    status = open('/proc/self/status').read()\n"
         "    return int(re.search(field + r':\\s+(\\d+)', status).group(1))\n"
@@ -368,7 +375,9 @@ def test_a_read_only_out_is_refused(tmp_path, mnist_dir, unprivileged):
     out = tmp_path / "out"
     out.mkdir()
     out.chmod(0o555)
-    result = run_python("-m", "deeplearning.data", *mnist_args(mnist_dir, out), prefix=unprivileged)
+    result = run_python(
+        "-m", "deeplearning", "data", *mnist_args(mnist_dir, out), prefix=unprivileged
+    )
     assert result.returncode == 1
     one_error_line(result.stderr, out, "cannot write", "Permission denied")
     assert list(out.iterdir()) == []
@@ -378,7 +387,9 @@ def test_an_unreadable_source_is_one_line(tmp_path, mnist_dir, unprivileged):
     unreadable = mnist_dir / "train-images-idx3-ubyte.gz"
     unreadable.chmod(0)
     out = tmp_path / "out"
-    result = run_python("-m", "deeplearning.data", *mnist_args(mnist_dir, out), prefix=unprivileged)
+    result = run_python(
+        "-m", "deeplearning", "data", *mnist_args(mnist_dir, out), prefix=unprivileged
+    )
     assert result.returncode == 1
     one_error_line(result.stderr, unreadable, "cannot be read (Permission denied)")
     assert not out.exists()

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deeplearning import evaluate
-from deeplearning.data import MNIST_FILES, NUM_CLASSES, to_model_input
-from deeplearning.model import build_model, compile_model
+from deeplearning.datasets.mnist import MNIST_FILES
+from deeplearning.reading.images import NUM_CLASSES, to_model_input
+from deeplearning.training import evaluate
+from deeplearning.training.model import build_model, compile_model
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_COUNT = 2000
@@ -218,7 +219,7 @@ def test_images_of_wrong_shape_are_refused(capsys, tmp_path, model_path, mnist_s
 def test_command_line_error_has_no_traceback(tmp_path):
     missing = tmp_path / "absent.keras"
     result = subprocess.run(
-        [sys.executable, "-m", "deeplearning.evaluate", "--model", str(missing), "--mnist", "."],
+        [sys.executable, "-m", "deeplearning", "evaluate", "--model", str(missing), "--mnist", "."],
         cwd=REPO,
         capture_output=True,
         text=True,

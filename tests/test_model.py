@@ -4,7 +4,7 @@ import keras
 import pytest
 from keras import layers
 
-from deeplearning.model import ModelError, build_model, load_model
+from deeplearning.training.model import ModelError, build_model, load_model
 
 EXPECTED_LAYERS = [
     (layers.Conv2D, 32, (5, 5)),
@@ -47,7 +47,7 @@ def test_missing_model_names_file_and_command(tmp_path):
     with pytest.raises(ModelError) as caught:
         load_model(path)
     assert str(path) in str(caught.value)
-    assert "python -m deeplearning.train" in str(caught.value)
+    assert "python -m deeplearning train" in str(caught.value)
 
 
 def test_damaged_model_is_a_clear_error(tmp_path):

@@ -6,15 +6,15 @@ import nbformat
 import numpy as np
 import pytest
 
-from deeplearning.model import load_model
-from deeplearning.notebook import (
+from deeplearning.datasets.submission import read_submission
+from deeplearning.training.model import load_model
+from deeplearning.training.notebook import (
     NOTEBOOK,
     execute,
     inject_parameters,
     machine_paths_in,
     normalise,
 )
-from deeplearning.submission import read_submission
 
 CELL_TIMEOUT_S = 600
 FULL_RUN_IMAGES = 60_000
@@ -122,7 +122,7 @@ def test_committed_notebook_is_light_and_clean():
 def test_the_runner_checks_its_paths_before_running(tmp_path, capsys):
     from conftest import one_error_line
 
-    from deeplearning import notebook
+    from deeplearning.training import notebook
 
     assert notebook.main([]) == 1  # the committed notebook, without --force
     one_error_line(capsys.readouterr().err, "MNIST.ipynb: already exists (pass --force")

@@ -1,7 +1,7 @@
 """The recognizer on real MNIST handwriting drawn with the app's pen, and on bad input.
 
 Digits are MNIST shapes (the `mnist_sample` fixture, no ../shared needed) turned into pen
-strokes by deeplearning.replay and drawn on a canvas with the app's 14 px round pen. The
+strokes by deeplearning.pen_data.replay and drawn on a canvas with the app's 14 px round pen. The
 tests use the shipped model (the `recognizer` fixture).
 """
 
@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from deeplearning import recognize
-from deeplearning.model import ModelError
-from deeplearning.pen import place_strokes, render
-from deeplearning.recognize import (
+from deeplearning.pen_data.tracing import image_to_strokes
+from deeplearning.reading import recognize
+from deeplearning.reading.pen import place_strokes, render
+from deeplearning.reading.recognize import (
     Digit,
     Recognizer,
     TooManyMarks,
@@ -24,7 +24,7 @@ from deeplearning.recognize import (
     ink_mask,
     normalize_digit,
 )
-from deeplearning.tracing import image_to_strokes
+from deeplearning.training.model import ModelError
 
 CANVAS = (640, 640)  # (width, height), as in the app
 PEN_RADIUS = 7
@@ -167,14 +167,13 @@ def test_reads_numbers_left_to_right(recognizer, mnist_sample, strokes_of):
 
 def test_one_batched_model_call(recognizer, strokes_of, monkeypatch):
     calls = []
-    real = recognizer._call
+    real = recognizer.model.predict
 
     def counting(batch):
         calls.append(int(batch.shape[0]))
         return real(batch)
 
-    monkeypatch.setattr(recognizer, "_call", counting)
-    monkeypatch.setattr(recognizer.model, "predict", None)  # too slow for the app: never used
+    monkeypatch.setattr(recognizer.model, "predict", counting)
     assert len(recognizer.recognize(lay_out(strokes_of, [0, 1, 2], 120, 40))) == 3
     assert calls == [3]
     assert recognizer.recognize(blank()) == [] and calls == [3]
@@ -302,7 +301,7 @@ def test_missing_model_file(tmp_path):
     with pytest.raises(ModelError) as error:
         Recognizer(missing)
     assert str(missing) in str(error.value)
-    assert "python -m deeplearning.train" in str(error.value)
+    assert "python -m deeplearning train" in str(error.value)
 
 
 # --- grouping: the same groups as the plain loop, in bounded time -------------------------------

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from deeplearning import pen, replay, tracing
+from deeplearning.pen_data import replay, tracing
+from deeplearning.reading import pen
 
 SAMPLE = 200  # images per geometry test: enough shapes, still quick
 
@@ -372,7 +373,7 @@ def test_unipen_replay_reads_held_out_writers_end_to_end(tmp_path, capsys, pen_d
 
 
 def test_unipen_numbers_are_one_writers_digits(pen_data):
-    from deeplearning.unipen import load_pen_digits
+    from deeplearning.pen_data.unipen import load_pen_digits
 
     digits = load_pen_digits(pen_data)
     labels = [d.label for d in digits]

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deeplearning import samples
-from deeplearning.data import DataError
-from deeplearning.samples import HEADER, Sample, SampleError, SampleSet, digit_strokes
+from deeplearning.datasets.mnist import DataError
+from deeplearning.personal import samples
+from deeplearning.personal.samples import HEADER, Sample, SampleError, SampleSet, digit_strokes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +91,7 @@ APPENDER = """
 import sys
 sys.path.insert(0, "tests")
 from test_samples import numbered_sample
-from deeplearning.samples import SampleSet
+from deeplearning.personal.samples import SampleSet
 folder, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 print("ready", flush=True)
 for number in range(first, first + count):

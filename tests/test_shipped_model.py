@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from deeplearning.evaluate import accuracy_report
-from deeplearning.model import DEFAULT_MODEL_PATH, load_model
-from deeplearning.train import file_sha256
+from deeplearning.training.evaluate import accuracy_report
+from deeplearning.training.model import DEFAULT_MODEL_PATH, load_model
+from deeplearning.training.train import file_sha256
 
 RECORD = DEFAULT_MODEL_PATH.with_suffix(".json")
 

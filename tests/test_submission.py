@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from deeplearning.data import DataError
-from deeplearning.submission import read_submission, write_submission
+from deeplearning.datasets.mnist import DataError
+from deeplearning.datasets.submission import read_submission, write_submission
 
 
 def test_round_trip(tmp_path):

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from conftest import DIGIT_STROKES, one_error_line
 
-from deeplearning import teach
-from deeplearning.model import DEFAULT_MODEL_PATH
-from deeplearning.pen import drawn_digit
-from deeplearning.recognize import Recognizer
-from deeplearning.runtime import ExportedModel, exported_path
-from deeplearning.samples import Sample, SampleSet
-from deeplearning.train import file_sha256
-from deeplearning.unipen import vary_strokes
+from deeplearning.pen_data.drawing import drawn_digit
+from deeplearning.pen_data.unipen import vary_strokes
+from deeplearning.personal.samples import Sample, SampleSet
+from deeplearning.reading.recognize import Recognizer
+from deeplearning.reading.runtime import ExportedModel, exported_path
+from deeplearning.training import teach
+from deeplearning.training.model import DEFAULT_MODEL_PATH
+from deeplearning.training.train import file_sha256
 
 # One writer's habit: a 1 with a long flag, which looks much like a 7.
 FLAGGED_ONE = [[(0, 40), (60, 0), (60, 100)]]
@@ -93,7 +93,7 @@ def test_teaching_exports_the_taught_model_for_the_app(taught):
     records its SHA-256."""
     out, _ = taught
     assert ExportedModel(exported_path(out)).source_sha256 == file_sha256(out)
-    assert Recognizer(out).runtime == "onnxruntime"
+    assert Recognizer(out).model.path == exported_path(out)
 
 
 def samples_folder(tmp_path, count):

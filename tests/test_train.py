@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, one_error_line, run_python
 
-from deeplearning import train
-from deeplearning.model import build_model, load_model
-from deeplearning.train import file_sha256
+from deeplearning.training import train
+from deeplearning.training.model import build_model, load_model
+from deeplearning.training.train import file_sha256
 
 
 def test_split_is_the_tutorials(mnist_sample):
@@ -72,7 +72,7 @@ def test_command_trains_on_pen_digits_of_training_writers_only(tmp_path, kaggle_
     assert train.main([*args, "--unipen", str(pen_data), "--unipen-copies", "2"]) == 0
     info = json.loads(out.with_suffix(".json").read_text())
     # 17 writers x 20 digits; the 3 held-out writers' 60 are left out.
-    assert info["pen_digits"] == 280 and info["pen_copies_each"] == 2
+    assert info["pen_digits"] == 280 and info["unipen_copies_each"] == 2
     assert info["pen_data"] == str(pen_data)
     assert load_model(out).count_params() == 887_530
 
@@ -135,7 +135,7 @@ def test_a_read_only_folder_is_refused_before_any_work(tmp_path, kaggle_dir, unp
     folder.mkdir()
     folder.chmod(0o555)
     result = run_python(
-        "-m", "deeplearning.train", "--data", kaggle_dir, "--sample", "100", "--epochs", "1",
+        "-m", "deeplearning", "train", "--data", kaggle_dir, "--sample", "100", "--epochs", "1",
         "--out", folder / "m.keras", prefix=unprivileged,
     )  # fmt: skip
     assert result.returncode == 1
@@ -146,7 +146,7 @@ def test_a_read_only_folder_is_refused_before_any_work(tmp_path, kaggle_dir, unp
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        (["--pen-copies", "-1"], "--pen-copies: -1 is out of range: it must be 0 or more"),
+        (["--traced-copies", "-1"], "--traced-copies: -1 is out of range: it must be 0 or more"),
         (["--seed", "-1"], "--seed: -1 is out of range: it must be 0..4294967295"),
         (["--seed", str(2**32)], f"--seed: {2**32} is out of range"),
         (["--unipen-copies", "0"], "--unipen-copies: 0 is out of range"),
@@ -185,7 +185,7 @@ def trained(monkeypatch):
 def test_a_save_that_fails_keeps_the_model_elsewhere(
     tmp_path, kaggle_dir, capsys, trained, monkeypatch
 ):
-    from deeplearning.atomic import OutputError
+    from deeplearning.core.atomic import OutputError
 
     out = tmp_path / "m.keras"
     real_save = train.save_model
@@ -222,7 +222,7 @@ def test_a_model_made_meanwhile_is_not_replaced(tmp_path, kaggle_dir, capsys, tr
 SIGTERM_DURING_SAVE = """
 import os, signal, sys, time
 import keras
-from deeplearning import train
+from deeplearning.training import train
 
 def save(model, path, *args, **kwargs):
     open(path, "wb").close()  # Keras has begun writing
@@ -245,7 +245,7 @@ def test_sigterm_during_the_save_leaves_nothing(tmp_path, kaggle_dir):
 
 
 def test_ctrl_c_during_training_says_interrupted(tmp_path, kaggle_dir):
-    command = [sys.executable, "-m", "deeplearning.train", "--data", str(kaggle_dir)]
+    command = [sys.executable, "-m", "deeplearning", "train", "--data", str(kaggle_dir)]
     command += ["--sample", "100", "--epochs", "50", "--out", str(tmp_path / "m.keras")]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -265,7 +265,7 @@ def test_ctrl_c_during_training_says_interrupted(tmp_path, kaggle_dir):
 
 
 def test_a_log_that_cannot_be_written_does_not_stop_training(tmp_path, capsys, monkeypatch):
-    from deeplearning.atomic import OutputError
+    from deeplearning.core.atomic import OutputError
 
     log = train.EpochLog(tmp_path / "log.csv")
     log.rows = [{"epoch": 1, "seconds": 1.0}]
@@ -283,7 +283,9 @@ def test_a_log_that_cannot_be_written_does_not_stop_training(tmp_path, capsys, m
     assert log.error is None and (tmp_path / "log.csv").read_text().startswith("epoch,seconds")
 
 
-@pytest.mark.parametrize("option", [["--pen-copies", "1000000"], ["--unipen-copies", "1000000000"]])
+@pytest.mark.parametrize(
+    "option", [["--traced-copies", "1000000"], ["--unipen-copies", "1000000000"]]
+)
 def test_copies_that_cannot_fit_in_memory_are_refused_before_drawing(
     tmp_path, kaggle_dir, pen_data, capsys, monkeypatch, option
 ):
@@ -299,7 +301,7 @@ def test_copies_that_cannot_fit_in_memory_are_refused_before_drawing(
 def test_command_fine_tunes_a_saved_model(tmp_path, kaggle_dir, capsys):
     """--start-from keeps the saved model's knowledge: one short epoch at a low rate leaves
     it reading far better than a fresh model could after so little training."""
-    from deeplearning.model import DEFAULT_MODEL_PATH
+    from deeplearning.training.model import DEFAULT_MODEL_PATH
 
     out = tmp_path / "tuned.keras"
     args = ["--data", str(kaggle_dir), "--epochs", "1", "--sample", "200", "--out", str(out)]

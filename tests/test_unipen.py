@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import DIGIT_STROKES, PEN_SETS, write_pen_digits
 
-from deeplearning import unipen
-from deeplearning.data import DataError
+from deeplearning.datasets.mnist import DataError
+from deeplearning.pen_data import unipen
 
 SHARED_UNIPEN = Path(__file__).resolve().parents[1] / ".." / "shared" / "unipen"
 
@@ -136,7 +136,7 @@ def test_varied_strokes_stay_close_to_the_original():
 
 def test_pen_copies_are_mnist_like_images_the_model_reads(pen_data, recognizer):
     digits = unipen.load_pen_digits(pen_data)[:40]
-    images, labels = unipen.pen_copies(digits, copies=2, seed=3)
+    images, labels = unipen.varied_copies(digits, copies=2, seed=3)
     assert images.dtype == np.uint8 and images.shape[1:] == (28, 28)
     assert len(images) == len(labels) >= 76  # nearly all 80 come back as one digit
     assert images.max() == 255 and (images[:, 0, :] == 0).all()  # bright ink, dark margin

@@ -3,7 +3,7 @@ and clear, and a count of the changes so that a reading can tell which ink it is
 
 import pygame as pg
 
-from deeplearning.pen import CANVAS_SIZE
+from deeplearning.reading.pen import CANVAS_SIZE
 from deeplearning.ui.colours import WHITE
 from deeplearning.ui.pen_surface import canvas_array, draw_dot, draw_segment, draw_stroke
 from deeplearning.ui.reader import Job

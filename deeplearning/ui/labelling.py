@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.pen import CANVAS_SIZE, PEN_RADIUS
-from deeplearning.samples import Sample, SampleSet, digit_strokes
+from deeplearning.core import cli
+from deeplearning.core.errors import InputError
+from deeplearning.personal.samples import Sample, SampleSet, digit_strokes
+from deeplearning.reading.pen import CANVAS_SIZE, PEN_RADIUS
 from deeplearning.ui.colours import ORANGE, PURPLE
 from deeplearning.ui.report import Outcome, sample_record
 
@@ -182,5 +183,5 @@ def check_samples_folder(path):
     for part in (path, *path.parents):
         if part.exists():
             if not part.is_dir():
-                raise cli.CommandError(f"{part}: not a folder (--samples {path})")
+                raise InputError(f"{part}: not a folder (--samples {path})")
             return

@@ -5,10 +5,10 @@ load after start-up runs on a thread, since it takes about a second."""
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deeplearning.quiet import stderr_silenced
-from deeplearning.recognize import Recognizer
-from deeplearning.runtime import DEFAULT_MODEL_PATH, ModelError
-from deeplearning.samples import SampleSet
+from deeplearning.core.quiet import stderr_silenced
+from deeplearning.personal.samples import SampleSet
+from deeplearning.reading.recognize import Recognizer
+from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, ModelError
 
 BASE, TAUGHT = "base", "taught"
 

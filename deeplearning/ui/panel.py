@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pygame as pg
 
-from deeplearning.pen import CANVAS_SIZE
+from deeplearning.reading.pen import CANVAS_SIZE
 from deeplearning.ui.colours import (
     BLACK,
     BLUE,

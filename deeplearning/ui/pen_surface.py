@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pygame as pg
 
-from deeplearning.pen import PEN_RADIUS
+from deeplearning.reading.pen import PEN_RADIUS
 from deeplearning.ui.colours import BLACK, WHITE
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import dataclass
 
-from deeplearning.recognize import read_number
+from deeplearning.reading.recognize import read_number
 from deeplearning.ui.colours import GREY
 
 

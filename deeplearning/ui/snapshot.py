@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pygame as pg
 
-from deeplearning.atomic import write_new
+from deeplearning.core.atomic import write_new
 
 
 def save_names(directory, now=None):

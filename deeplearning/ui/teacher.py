@@ -2,8 +2,8 @@
 made and switch between it and the base model. Each action gives an Outcome for the app to
 pass on; `status` is the teaching under way, for the panel."""
 
-from deeplearning import cli
-from deeplearning.teach import MIN_SAMPLES
+from deeplearning.core import cli
+from deeplearning.personal.progress import MIN_SAMPLES
 from deeplearning.ui.colours import ORANGE, PURPLE
 from deeplearning.ui.models import BASE, TAUGHT
 from deeplearning.ui.report import Outcome

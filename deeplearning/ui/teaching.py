@@ -2,7 +2,6 @@
 output read line by line on a thread, so that the window never waits for it."""
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -11,12 +10,9 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent  # where `-m deeplearning.teach` is found
-PROGRESS = re.compile(r"progress:\s*([0-9]*\.?[0-9]+)$")
-# Not for the panel: Keras's progress bar ("12/103 ━━━ ..."), which comes with the progress
-# lines glued to it, and the C++ log lines of TensorFlow ("E0000 00:00:17.1 ...").
-ANSI_CODE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-NOISE = re.compile(r"^(\d+/\d+\s|[EWIF]\d{4} \d)")
+from deeplearning.personal.progress import parse_line
+
+ROOT = Path(__file__).resolve().parent.parent.parent  # where `-m deeplearning teach` is found
 NICENESS = 10  # below the app, so that drawing stays smooth while the model learns
 STOP_TIMEOUT_S = 5  # after SIGTERM, how long the command may take to clean up before a kill
 
@@ -24,7 +20,7 @@ STOP_TIMEOUT_S = 5  # after SIGTERM, how long the command may take to clean up b
 def teach_command(samples_dir, out, base_model, extra=()):
     """The teach command: fine-tune `base_model` on the samples, into `out` (replaced)."""
     options = ["--samples", samples_dir, "--out", out, "--model", base_model, "--force", *extra]
-    return [sys.executable, "-m", "deeplearning.teach", *map(str, options)]
+    return [sys.executable, "-m", "deeplearning", "teach", *map(str, options)]
 
 
 @dataclass(frozen=True)
@@ -115,15 +111,3 @@ class Teaching:
                 self.process.send_signal(number)
         except ProcessLookupError:  # it has just ended
             pass
-
-
-def parse_line(raw):
-    """(fraction, None) for a `progress: F` line, (None, text) for a line worth showing,
-    (None, "") for anything else."""
-    line = ANSI_CODE.sub("", raw).replace("\b", "").strip()
-    match = PROGRESS.search(line)
-    if match:
-        return min(max(float(match.group(1)), 0.0), 1.0), None
-    if NOISE.match(line):
-        return None, ""
-    return None, line

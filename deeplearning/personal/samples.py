@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplearning.data import IMAGE_SIZE, NUM_CLASSES, NUM_PIXELS, DataError, load_train_csv
+from deeplearning.datasets.mnist import DataError, load_train_csv
+from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES, NUM_PIXELS
 
 if os.name == "nt":  # pragma: no cover - the lock of Windows
     import msvcrt
@@ -43,7 +44,7 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "personal"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "personal"
 IMAGES_FILE = "samples.csv"
 STROKES_FILE = "strokes.jsonl"
 PENDING_FILE = ".pending"

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from deeplearning.data import NUM_CLASSES, DataError, read_csv_checked, write_csv
+from deeplearning.datasets.mnist import DataError, read_csv_checked, write_csv
+from deeplearning.reading.images import NUM_CLASSES
 
 COLUMNS = ["ImageId", "Label"]
 

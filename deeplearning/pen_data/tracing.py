@@ -4,7 +4,7 @@ An MNIST image is thinned to its centre line, the centre line is traced into a g
 ends, junctions and the lines between them, and the lines are chained into strokes the way
 a pen runs straight through a crossing. The replay draws these strokes with the app's pen
 to measure the app on MNIST's test digits; the training draws them to make pen copies of
-its images (`pen_drawn_copies`).
+its images (`traced_copies`).
 """
 
 from dataclasses import dataclass, field
@@ -14,8 +14,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from skimage import morphology
 
-from deeplearning.data import IMAGE_SIZE
-from deeplearning.pen import drawn_digit, in_processes, random_height
+from deeplearning.pen_data.drawing import drawn_copies
+from deeplearning.reading.images import IMAGE_SIZE
 
 # Lengths in 28x28 frame pixels unless said otherwise.
 UPSCALE = 4  # thin at 112x112 so the centre line is smooth and 2x2 blobs survive thinning
@@ -356,27 +356,21 @@ def image_to_strokes(image):
     return [[(float(x), float(y)) for x, y in stroke] for stroke in strokes]
 
 
-# --- pen copies for training ------------------------------------------------------------------
+# --- traced copies for training -------------------------------------------------------------
 
 
-def _pen_drawn_chunk(args):
-    images, seed = args
-    rng = np.random.default_rng(seed)
-    out = images.copy()
-    for i, image in enumerate(images):
-        height = random_height(rng)
-        drawn = drawn_digit(image_to_strokes(image), height)
-        if drawn is not None:
-            out[i] = drawn
-    return out
+def _traced(image, rng):
+    return image_to_strokes(image)
 
 
-def pen_drawn_copies(images, seed=0, workers=2, chunk=2000):
-    """Pen-drawn versions of many MNIST images (traced, drawn at random heights, prepared by
-    the Recognizer), made by `workers` processes.
+def traced_copies(images, seed=0, workers=2):
+    """MNIST images as the app would see them: traced into strokes, drawn at random heights
+    with the app's pen and prepared by the Recognizer, by `workers` processes.
 
     An image that does not come back as one digit is kept as it was. Used to train a model
     on digits as the app sees them; only ever on training images.
     """
-    jobs = [(images[i : i + chunk], seed + i) for i in range(0, len(images), chunk)]
-    return np.concatenate(in_processes(_pen_drawn_chunk, jobs, workers))
+    drawn, kept = drawn_copies(images, _traced, seed, workers, chunk=2000)
+    out = np.array(images, copy=True)
+    out[kept] = drawn
+    return out

@@ -12,14 +12,12 @@ import signal
 import sys
 import threading
 
+from deeplearning.core.errors import InputError, os_reason, shown
+
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 TERMINATED = 143  # 128 + SIGTERM
 PIPE_CLOSED = 141  # 128 + SIGPIPE
 MAX_SEED = 2**32 - 1  # NumPy, TensorFlow and Keras take seeds 0..2**32 - 1
-
-
-class CommandError(Exception):
-    """Bad input; the message names the file or option and says what is wrong."""
 
 
 class Terminated(BaseException):
@@ -30,7 +28,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse, with a bad argument reported as one `error:` line like any other input."""
 
     def error(self, message):
-        raise CommandError(message)
+        raise InputError(message)
 
 
 def whole_number(low=None, high=None):
@@ -105,8 +103,8 @@ def run(body):
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return body()
-    except CommandError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except InputError as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         _stdout_to_devnull()
@@ -128,9 +126,9 @@ def run(body):
 def describe_os_error(error):
     """'<file>: <reason>' for an OSError, or just the reason when it names no file."""
     reason = os_reason(error)
-    return f"{error.filename}: {reason}" if error.filename else reason
+    return f"{shown(error.filename)}: {reason}" if error.filename else reason
 
 
-def os_reason(error):
-    """What went wrong, without the file name: "Permission denied" for an OSError."""
-    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+def _one_line(error):
+    """An error's message on one line, whatever the paths in it hold."""
+    return shown(str(error))

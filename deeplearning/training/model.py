@@ -5,8 +5,8 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from deeplearning.data import IMAGE_SIZE, NUM_CLASSES
-from deeplearning.runtime import DEFAULT_MODEL_PATH, TRAIN_COMMAND, ModelError
+from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
+from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, TRAIN_COMMAND, ModelError
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 

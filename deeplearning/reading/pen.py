@@ -5,9 +5,6 @@ trained and measured on is what a user's mouse makes. A stroke is a sequence of 
 points; the pen is a round disc of PEN_RADIUS dragged from point to point.
 """
 
-import multiprocessing
-import signal
-
 import cv2
 import numpy as np
 
@@ -77,40 +74,3 @@ def strokes_to_mouse_path(strokes, step=MOUSE_STEP):
                 path.append(tuple(point))
         paths.append(path)
     return paths
-
-
-def random_height(rng):
-    """A whole-pixel ink height in SINGLE_HEIGHT, as people draw one digit."""
-    return int(rng.integers(SINGLE_HEIGHT[0], SINGLE_HEIGHT[1] + 1))
-
-
-def drawn_digit(strokes, height, pen_radius=PEN_RADIUS):
-    """Strokes drawn `height` px tall with the app's pen and prepared by the app's Recognizer:
-    the 28x28 image the model would see, or None when they do not come back as one digit."""
-    from deeplearning.recognize import extract_digits  # loads TensorFlow: only when drawing
-
-    if not strokes:
-        return None
-    margin = 2 * pen_radius
-    placed = place_strokes(strokes, height, margin, margin, pen_radius)
-    _, _, right, bottom = stroke_bounds(placed)
-    size = (int(right) + 2 * margin, int(bottom) + 2 * margin)
-    _, images = extract_digits(render(placed, size, pen_radius))
-    return images[0] if len(images) == 1 else None
-
-
-def in_processes(function, jobs, workers=2):
-    """[function(job) for job in jobs], spread over `workers` processes.
-
-    Drawing many copies is plain Python and OpenCV work, so processes (not threads) use
-    every core. They are spawned, not forked: a fork would copy TensorFlow's threads. They
-    leave Ctrl-C to this process, which stops them at once, so that an interrupted run ends
-    with one word rather than a traceback from every worker.
-    """
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_leave_ctrl_c_to_parent) as pool:
-        return pool.map(function, jobs, chunksize=1)
-
-
-def _leave_ctrl_c_to_parent():
-    signal.signal(signal.SIGINT, signal.SIG_IGN)

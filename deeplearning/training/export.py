@@ -1,6 +1,6 @@
 """Export a `.keras` model to ONNX, so that the app reads with it without TensorFlow.
 
-    python -m deeplearning.export model/mnist_cnn.keras [--out PATH] [--force]
+    python -m deeplearning export model/mnist_cnn.keras [--out PATH] [--force]
 
 The export (default: beside the model, with the suffix `.onnx`) records the SHA-256 and the
 name of the `.keras` file it came from in its metadata (`source_sha256`, `source_file`):
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.atomic import atomic_path, check_outputs
-from deeplearning.data import IMAGE_SIZE
-from deeplearning.quiet import stderr_silenced
-from deeplearning.runtime import (
+from deeplearning.core import cli
+from deeplearning.core.atomic import atomic_path, check_outputs
+from deeplearning.core.quiet import stderr_silenced
+from deeplearning.reading.images import IMAGE_SIZE
+from deeplearning.reading.runtime import (
     EXPORTED_SUFFIX,
     SOURCE_FILE,
     SOURCE_SHA256,
@@ -50,7 +50,7 @@ def export_model(model, out, source_sha256, source_name):
 
 def export_file(model_path, out, overwrite=False):
     """Export the `.keras` file `model_path` to `out`, put in place only once complete."""
-    from deeplearning.model import load_model
+    from deeplearning.training.model import load_model
 
     model = load_model(model_path)  # ModelError, naming the file, if it cannot be read
     sha256 = file_sha256(model_path)

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplearning.data import DataError
-from deeplearning.pen import drawn_digit, in_processes, random_height
+from deeplearning.datasets.mnist import DataError
+from deeplearning.pen_data.drawing import drawn_copies
 
 FILE_NAME = "digits.jsonl.gz"  # what a folder given as the pen data must hold
 HELD_OUT_RECORD = Path(__file__).with_name("unipen_held_out.txt")
@@ -47,7 +47,6 @@ ROTATION_DEGREES = 10.0
 SLANT = 0.25  # horizontal shear, x moves by up to this fraction of y from the centre
 ASPECT = 0.2  # width scaled by exp(U(-ASPECT, ASPECT))
 JITTER = 0.01  # point jitter, a fraction of the digit's height
-COPY_CHUNK = 1000
 
 
 @dataclass
@@ -168,7 +167,7 @@ def recorded_held_out_writers():
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
-# --- pen copies for training ------------------------------------------------------------------
+# --- varied copies for training ------------------------------------------------------------------
 
 
 def vary_strokes(strokes, rng):
@@ -185,30 +184,14 @@ def vary_strokes(strokes, rng):
     return [(s - centre) @ transform.T + rng.normal(0.0, JITTER * height, s.shape) for s in strokes]
 
 
-def _copies_chunk(args):
-    strokes_list, seed = args
-    rng = np.random.default_rng(seed)
-    images, kept = [], []
-    for index, strokes in enumerate(strokes_list):
-        height = random_height(rng)
-        image = drawn_digit(vary_strokes(strokes, rng), height)
-        if image is not None:
-            images.append(image)
-            kept.append(index)
-    return images, kept
+def _varied(strokes, rng):
+    return vary_strokes(strokes, rng)
 
 
-def pen_copies(digits, copies=1, seed=0, workers=2):
-    """`copies` varied drawings of each pen digit, drawn with the app's pen at random heights
-    and prepared by the Recognizer: (uint8 images (N, 28, 28), labels (N,)). A drawing that
-    does not come back as one digit is left out."""
-    strokes = [d.strokes for d in digits] * copies
+def varied_copies(digits, copies=1, seed=0, workers=2):
+    """`copies` varied drawings of each pen digit (vary_strokes), drawn with the app's pen at
+    random heights and prepared by the Recognizer: (uint8 images (N, 28, 28), labels (N,)).
+    A drawing that does not come back as one digit is left out."""
     labels = np.array([d.label for d in digits] * copies, np.uint8)
-    starts = range(0, len(strokes), COPY_CHUNK)
-    jobs = [(strokes[i : i + COPY_CHUNK], seed + i) for i in starts]
-    results = in_processes(_copies_chunk, jobs, workers)
-    images, kept = [], []
-    for start, (chunk_images, chunk_kept) in zip(starts, results, strict=True):
-        images += chunk_images
-        kept += [start + k for k in chunk_kept]
-    return np.array(images, np.uint8).reshape(-1, 28, 28), labels[kept]
+    images, kept = drawn_copies([d.strokes for d in digits] * copies, _varied, seed, workers)
+    return images, labels[kept]

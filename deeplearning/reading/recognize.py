@@ -44,8 +44,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from deeplearning.data import IMAGE_SIZE, to_model_input
-from deeplearning.runtime import DEFAULT_MODEL_PATH, load_exported
+from deeplearning.reading.images import IMAGE_SIZE, to_model_input
+from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, load_exported
 
 INK_THRESHOLD = 128  # canvas pixels darker than this are ink
 MERGE_OVERLAP = 0.5  # horizontal overlap, as a fraction of the narrower group, that merges
@@ -403,26 +403,16 @@ class Recognizer:
     """Loads the model once and reads every digit on a canvas with one batched model call."""
 
     def __init__(self, model_path=None):
-        """Read with the model's ONNX export (deeplearning.runtime) when it has an up-to-date
-        one, or when given a `.onnx` file: no TensorFlow. Any other `.keras` file is read
-        with Keras, which imports TensorFlow (seconds). ModelError, naming the file, for a
-        model that cannot be read."""
+        """Read with the model's ONNX export (deeplearning.reading.runtime): a `.onnx` file, or
+        the up-to-date export beside a `.keras` file. ModelError, naming the file, for a model
+        that cannot be read."""
         path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
-        exported = load_exported(path)
-        if exported is not None:
-            self.model, self.runtime = exported, "onnxruntime"
-            self._call = exported.predict
-        else:
-            from deeplearning.model import inference_function, load_model
-
-            self.model, self.runtime = load_model(path), "keras"
-            function = inference_function(self.model)
-            self._call = lambda batch: function(batch).numpy()
+        self.model = load_exported(path)
         self.predict_images(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.uint8))  # warm up
 
     def predict_images(self, images):
         """uint8 images (N, 28, 28), ink bright -> probabilities (N, 10) as float32."""
-        return np.asarray(self._call(to_model_input(images)), np.float32)
+        return np.asarray(self.model.predict(to_model_input(images)), np.float32)
 
     def recognize(self, canvas):
         """The digits on a canvas (2-D, 255 background, 0 ink), left to right.

@@ -1,7 +1,7 @@
 """Execute the tutorial notebook headless and save it with its outputs, ready to commit.
 
-    python -m deeplearning.notebook --force                 # the full run, written in place
-    python -m deeplearning.notebook --sample 2000 --epochs 1 --out /tmp/quick.ipynb
+    python -m deeplearning notebook --force                 # the full run, written in place
+    python -m deeplearning notebook --sample 2000 --epochs 1 --out /tmp/quick.ipynb
 
 With no --sample or --epochs the notebook runs with its own parameters cell, as a reader
 would run it; otherwise the values go in a cell after it, as papermill does. The saved copy
@@ -15,10 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from deeplearning import cli
-from deeplearning.atomic import atomic_path, check_output
+from deeplearning.core import cli
+from deeplearning.core.atomic import atomic_path, check_output
+from deeplearning.core.errors import InputError
 
-NOTEBOOK = Path(__file__).resolve().parent / "MNIST.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "MNIST.ipynb"
 KERNEL_NAME = "deeplearning"
 CELL_TIMEOUT_S = 3 * 60 * 60  # the training cell of a full run takes most of an hour
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -124,9 +125,9 @@ def run(argv):
     data = args.data.resolve() if args.data else NOTEBOOK.parent.parent / "data"
     for name in ("train.csv", "test.csv"):
         if not (data / name).is_file():
-            raise cli.CommandError(
+            raise InputError(
                 f"{data / name}: no such file; build it with "
-                "`python -m deeplearning.data mnist --source ../shared/mnist --out data/`"
+                "`python -m deeplearning data mnist --source ../shared/mnist --out data/`"
             )
     import nbformat
 

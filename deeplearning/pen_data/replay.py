@@ -12,9 +12,9 @@ label, not the CNN alone.
 
 Command line:
 
-    python -m deeplearning.replay --unipen ../shared/unipen --errors unipen_errors.png
-    python -m deeplearning.replay --mnist ../shared/mnist                    # 5000 + 1000 cases
-    python -m deeplearning.replay --mnist ../shared/mnist --quick --errors errors.png
+    python -m deeplearning replay --unipen ../shared/unipen --errors unipen_errors.png
+    python -m deeplearning replay --mnist ../shared/mnist                    # 5000 + 1000 cases
+    python -m deeplearning replay --mnist ../shared/mnist --quick --errors errors.png
 
 Only MNIST test images 0..4999 are ever used: 5000..9999 are kept for judging.
 """
@@ -29,13 +29,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.atomic import atomic_path, check_outputs
-from deeplearning.data import load_mnist
-from deeplearning.pen import CANVAS_SIZE, SINGLE_HEIGHT, ink_width, place_strokes, render
-from deeplearning.recognize import Recognizer, read_number
-from deeplearning.tracing import image_to_strokes
-from deeplearning.unipen import load_pen_digits, split_by_writer
+from deeplearning.core import cli
+from deeplearning.core.atomic import atomic_path, check_outputs
+from deeplearning.core.errors import InputError
+from deeplearning.datasets.mnist import load_mnist
+from deeplearning.pen_data.tracing import image_to_strokes
+from deeplearning.pen_data.unipen import load_pen_digits, split_by_writer
+from deeplearning.reading.pen import CANVAS_SIZE, SINGLE_HEIGHT, ink_width, place_strokes, render
+from deeplearning.reading.recognize import Recognizer, read_number
 
 # --- cases -----------------------------------------------------------------------------------
 DEVELOPMENT_COUNT = 5000  # MNIST test images 0..4999; 5000..9999 are reserved for judging
@@ -62,7 +63,7 @@ GREY = (110, 110, 110)
 WORST_WRITERS = 5  # writers with the most misread digits, in the --unipen report
 
 
-class ReplayError(cli.CommandError):
+class ReplayError(InputError):
     """Bad command-line input; the message says what is wrong."""
 
 
@@ -215,13 +216,9 @@ class Outcome:
         return "wrong count" if len(self.digits) != len(self.case.text) else "wrong label"
 
 
-def scan_predictions(model_path, images):
+def scan_predictions(recognizer, images):
     """The model's labels for the original 28x28 images: the baseline the replay is held to."""
-    from deeplearning.data import to_model_input
-    from deeplearning.model import load_model
-
-    model = load_model(model_path)
-    return model.predict(to_model_input(images), batch_size=500, verbose=0).argmax(axis=1)
+    return recognizer.predict_images(images).argmax(axis=1)
 
 
 def read_cases(recognizer, cases):
@@ -378,7 +375,7 @@ def write_error_grid(path, outcomes, overwrite=True):
 
 def parse_args(argv):
     parser = cli.ArgumentParser(
-        prog="python -m deeplearning.replay",
+        prog="python -m deeplearning replay",
         description="Draw real handwriting with the app's pen on its canvas and measure how well "
         "the recognizer reads it: recorded pen digits of held-out writers (--unipen), or MNIST "
         "test digits 0..4999 traced into strokes (--mnist, the default).",
@@ -489,7 +486,7 @@ def run(args):
     singles, numbers, scans = make_cases(args, rng)
     singles = read_cases(recognizer, singles)
     if scans is not None and len(scans):
-        scan = scan_predictions(args.model, scans)
+        scan = scan_predictions(recognizer, scans)
         for outcome, label in zip(singles, scan, strict=True):
             outcome.scan_right = str(label) == outcome.case.text
     numbers = read_cases(recognizer, numbers)

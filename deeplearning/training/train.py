@@ -7,18 +7,15 @@ weights) when it stalls for 5.
 
 Command line:
 
-    python -m deeplearning.train --data data/            # full run, saves model/mnist_cnn.keras
-    python -m deeplearning.train --data data/ --dry-run  # one quick epoch, saves nothing
+    python -m deeplearning train --data data/            # full run, saves model/mnist_cnn.keras
+    python -m deeplearning train --data data/ --dry-run  # one quick epoch, saves nothing
 """
 
 import argparse
 import csv
 import functools
-import json
-import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,25 +25,27 @@ import tensorflow as tf
 from sklearn.model_selection import train_test_split
 from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
-from deeplearning import cli
-from deeplearning.atomic import OutputError, atomic_path, atomic_paths, check_outputs
-from deeplearning.data import (
+from deeplearning.core import cli
+from deeplearning.core.atomic import OutputError, atomic_path, check_outputs
+from deeplearning.core.errors import InputError
+from deeplearning.datasets.mnist import (
     NUM_CLASSES,
     NUM_PIXELS,
     load_test_csv,
     load_train_csv,
     to_model_input,
 )
-from deeplearning.evaluate import accuracy_report
-from deeplearning.export import export_model
-from deeplearning.model import (
+from deeplearning.datasets.submission import read_submission
+from deeplearning.reading.runtime import file_sha256
+from deeplearning.training.evaluate import accuracy_report
+from deeplearning.training.machine import computing_in, machine_description
+from deeplearning.training.model import (
     DEFAULT_MODEL_PATH,
     build_model,
     compile_model,
     load_model,
 )
-from deeplearning.runtime import exported_path, file_sha256
-from deeplearning.submission import read_submission
+from deeplearning.training.saving import save_or_rescue
 
 BATCH_SIZE = 32
 MAX_EPOCHS = 100
@@ -60,7 +59,7 @@ DRY_RUN_SAMPLE = 1000
 INITIAL_RATE = 1e-3  # Adam's default
 DECAY_PER_EPOCH = 0.8
 SCHEDULES = ("plateau", "decay")
-DEFAULT_PEN_DIGIT_COPIES = 4
+DEFAULT_UNIPEN_COPIES = 4
 MODEL_SUFFIXES = (".keras", ".h5")  # the formats Keras saves a whole model in
 
 
@@ -186,51 +185,50 @@ def train(
     steps_per_execution=STEPS_PER_EXECUTION,
     workers=AUGMENT_WORKERS,
     precision="float32",
-    pen_copies=0,
+    traced_copies=0,
     schedule="plateau",
     pen_digits=(),
-    pen_digit_copies=0,
+    unipen_copies=0,
     start_from=None,
     initial_rate=INITIAL_RATE,
 ):
     """Train a fresh model with the tutorial's recipe; return (model, history, seconds).
 
     Two optional extensions: `precision="mixed_bfloat16"` computes in bfloat16 (much faster
-    on CPUs with bfloat16 matrix units; the weights stay float32), and `pen_copies` adds that
+    on CPUs with bfloat16 matrix units; the weights stay float32), and `traced_copies` adds that
     many copies of every training image as the app's pen would draw it, each at its own
     random size (validation images never). `pen_digits` (recorded pen digits, see
-    deeplearning/unipen.py) adds `pen_digit_copies` varied drawings of each of them.
+    deeplearning/unipen.py) adds `unipen_copies` varied drawings of each of them.
     `start_from` (a saved model's path) fine-tunes its weights instead of fresh ones,
     starting at `initial_rate`.
     """
     x_train, x_val, y_train, y_val = split_validation(images, labels)
-    if pen_copies:
-        from deeplearning.tracing import pen_drawn_copies
+    if traced_copies:
+        from deeplearning.pen_data.tracing import traced_copies as trace_and_draw
 
         start = time.perf_counter()
         originals = np.rint(x_train[..., 0] * 255).astype(np.uint8)
         drawn = [
-            pen_drawn_copies(originals, seed=copy * len(originals)) for copy in range(pen_copies)
+            trace_and_draw(originals, seed=copy * len(originals)) for copy in range(traced_copies)
         ]
         print(
-            f"drew {pen_copies} x {len(originals)} pen copies "
+            f"drew {traced_copies} x {len(originals)} traced copies "
             f"in {time.perf_counter() - start:.0f} s"
         )
         x_train = np.concatenate([x_train, *map(to_model_input, drawn)])
-        y_train = np.concatenate([y_train] * (pen_copies + 1))
-    if pen_digits and pen_digit_copies:
-        from deeplearning.unipen import pen_copies as draw_pen_copies
+        y_train = np.concatenate([y_train] * (traced_copies + 1))
+    if pen_digits and unipen_copies:
+        from deeplearning.pen_data.unipen import varied_copies
 
         start = time.perf_counter()
-        drawn, drawn_labels = draw_pen_copies(pen_digits, pen_digit_copies)
+        drawn, drawn_labels = varied_copies(pen_digits, unipen_copies)
         print(
             f"drew {len(drawn)} varied copies of {len(pen_digits)} pen digits "
             f"in {time.perf_counter() - start:.0f} s"
         )
         x_train = np.concatenate([x_train, to_model_input(drawn)])
         y_train = np.concatenate([y_train, keras.utils.to_categorical(drawn_labels, NUM_CLASSES)])
-    keras.mixed_precision.set_global_policy(precision)
-    try:
+    with computing_in(precision):
         model = build_model()
         if start_from:
             model.set_weights(load_model(start_from).get_weights())
@@ -244,67 +242,7 @@ def train(
             callbacks=[*make_callbacks(schedule, initial_rate), *extra_callbacks],
             verbose=verbose,
         )
-    finally:
-        keras.mixed_precision.set_global_policy("float32")  # models built later are float32
     return model, history, time.perf_counter() - start
-
-
-def save_model(model, path, info, overwrite=True, export=False):
-    """Save the model without optimizer state, plus a JSON beside it saying how it was made,
-    and, with `export`, its ONNX export for the app (deeplearning.export) beside them too.
-
-    All files are written under temporary names and put in place together, so an
-    interrupted save leaves the previous model intact. Without `overwrite`, an existing
-    file (even one made during training) raises OverwriteError and nothing is replaced.
-    """
-    path = Path(path)
-    bare = build_model()  # a fresh, uncompiled copy: the weights without Adam's state
-    bare.set_weights(model.get_weights())
-    paths = [path, path.with_suffix(".json")] + [exported_path(path)] * export
-    with atomic_paths(paths, overwrite) as (tmp, tmp_json, *tmp_exported):
-        bare.save(tmp)
-        info = {**info, "model_file": path.name, "sha256": file_sha256(tmp)}
-        tmp_json.write_text(json.dumps(info, indent=2) + "\n")
-        if export:
-            export_model(bare, tmp_exported[0], info["sha256"], path.name)
-    return info
-
-
-def save_or_rescue(model, path, info, overwrite, export=False):
-    """save_model; if that fails after all (the disk filled, the file appeared meanwhile),
-    save to a new temporary folder instead, so that the training is not lost. Returns 0,
-    or 1 after one line saying what failed and where the model went."""
-    exporting = {"export": True} if export else {}  # training's saves stay as they were
-    try:
-        save_model(model, path, info, overwrite, **exporting)
-    except OutputError as error:
-        try:
-            rescue = Path(tempfile.mkdtemp(prefix="mnist_cnn-")) / path.name
-            save_model(model, rescue, info, **exporting)
-        except (OSError, OutputError):
-            print(f"error: {error}; the trained model could not be saved", file=sys.stderr)
-        else:
-            print(f"error: {error}; the trained model is saved as {rescue}", file=sys.stderr)
-        return 1
-    written = [path, path.with_suffix(".json")] + [exported_path(path)] * export
-    print(f"saved {', '.join(map(str, written[:-1]))} and {written[-1]}")
-    return 0
-
-
-def machine_description():
-    """'x86_64, 2 cores, <CPU model>, no GPU': where a model was trained, in one line."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:  # Linux names the CPU model here
-            names = [
-                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
-            ]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    gpus = len(tf.config.list_physical_devices("GPU"))
-    gpu = "no GPU" if not gpus else f"{gpus} GPU" + "s" * (gpus > 1)
-    return f"{platform.machine()}, {os.cpu_count()} cores, {cpu}, {gpu}"
 
 
 def training_info(data, count, history, seconds, batch_size):
@@ -334,7 +272,7 @@ def training_info(data, count, history, seconds, batch_size):
 
 def parse_args(argv):
     parser = cli.ArgumentParser(
-        prog="python -m deeplearning.train", description="Train the digit CNN."
+        prog="python -m deeplearning train", description="Train the digit CNN."
     )
     parser.add_argument("--data", type=Path, default=Path("data"), help="folder with train.csv")
     parser.add_argument(
@@ -376,13 +314,14 @@ def parse_args(argv):
         help="learning-rate schedule: plateau (the tutorial's) or decay (20%% less each epoch)",
     )
     parser.add_argument(
-        "--pen-copies",
+        "--traced-copies",
         type=cli.whole_number(0),
         nargs="?",
         const=1,
         default=0,
         metavar="N",
-        help="also train on N copies (default 1) of each training image drawn with the app's pen",
+        help="also train on N copies (default 1) of each training image traced into strokes and "
+        "drawn with the app's pen",
     )
     parser.add_argument(
         "--unipen",
@@ -394,9 +333,9 @@ def parse_args(argv):
     parser.add_argument(
         "--unipen-copies",
         type=cli.whole_number(1),
-        default=DEFAULT_PEN_DIGIT_COPIES,
+        default=DEFAULT_UNIPEN_COPIES,
         metavar="N",
-        help=f"varied drawings of each --unipen digit (default {DEFAULT_PEN_DIGIT_COPIES})",
+        help=f"varied drawings of each --unipen digit (default {DEFAULT_UNIPEN_COPIES})",
     )
     parser.add_argument(
         "--start-from",
@@ -432,14 +371,14 @@ def learning_rate(text):
     return rate
 
 
-def check_memory(images, pen_copies, pen_digits, pen_digit_copies):
+def check_memory(images, traced_copies, pen_digits, unipen_copies):
     """Refuse, before hours of drawing, copies that would not fit in the memory free now."""
     available = available_memory()
-    count = images * (1 + pen_copies) + pen_digits * pen_digit_copies
+    count = images * (1 + traced_copies) + pen_digits * unipen_copies
     needed = 2 * count * NUM_PIXELS * 4  # float32 images, twice over while they are joined
     if available is not None and needed > available:
-        raise cli.CommandError(
-            f"--pen-copies {pen_copies}, --unipen-copies {pen_digit_copies}: {count:,} training "
+        raise InputError(
+            f"--traced-copies {traced_copies}, --unipen-copies {unipen_copies}: {count:,} training "
             f"images would need about {needed / 1e9:.1f} GB; {available / 1e9:.1f} GB is free"
         )
 
@@ -474,7 +413,7 @@ def run(argv):
     images, labels = load_train_csv(args.data / "train.csv")
     pen_digits, held_out = [], []
     if args.unipen:
-        from deeplearning.unipen import load_pen_digits, split_by_writer
+        from deeplearning.pen_data.unipen import load_pen_digits, split_by_writer
 
         pen_digits, held_out = split_by_writer(load_pen_digits(args.unipen))
     test = None
@@ -485,7 +424,7 @@ def run(argv):
     if args.sample:
         images, labels = images[: args.sample], labels[: args.sample]
         pen_digits = pen_digits[: args.sample]
-    check_memory(len(images), args.pen_copies, len(pen_digits), args.unipen_copies)
+    check_memory(len(images), args.traced_copies, len(pen_digits), args.unipen_copies)
     if args.unipen:
         writers = len({d.writer for d in pen_digits})
         print(
@@ -507,15 +446,15 @@ def run(argv):
         args.batch_size,
         extra_callbacks=[log] if log else [],
         precision=args.precision,
-        pen_copies=args.pen_copies,
+        traced_copies=args.traced_copies,
         schedule=args.schedule,
         pen_digits=pen_digits,
-        pen_digit_copies=args.unipen_copies,
+        unipen_copies=args.unipen_copies,
         start_from=args.start_from,
         initial_rate=args.initial_rate,
     )
     info = training_info(args.data / "train.csv", len(images), history, seconds, args.batch_size)
-    info.update(precision=args.precision, pen_copies=args.pen_copies, schedule=args.schedule)
+    info.update(precision=args.precision, traced_copies=args.traced_copies, schedule=args.schedule)
     info["initial_rate"] = args.initial_rate
     if args.start_from:
         info.update(start_from=str(args.start_from), start_from_sha256=file_sha256(args.start_from))
@@ -523,9 +462,9 @@ def run(argv):
         info.update(
             pen_data=str(args.unipen),
             pen_digits=len(pen_digits),
-            pen_copies_each=args.unipen_copies,
+            unipen_copies_each=args.unipen_copies,
         )
-    info["command"] = "python -m deeplearning.train " + " ".join(
+    info["command"] = "python -m deeplearning train " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
     print(

@@ -1,10 +1,10 @@
 """Read with a model without TensorFlow: its ONNX export, run by ONNX Runtime.
 
 Reading a canvas takes one forward pass of the CNN; ONNX Runtime imports in about a tenth
-of a second, where TensorFlow takes seconds. `python -m deeplearning.export MODEL.keras`
+of a second, where TensorFlow takes seconds. `python -m deeplearning export MODEL.keras`
 writes MODEL.onnx beside the model, recording the SHA-256 of the `.keras` file it came from
 (the ONNX metadata `source_sha256`). A `.keras` file is read through its `.onnx` only while
-that record matches the file; otherwise Keras reads it (deeplearning.model), slower to start.
+that record matches the file; a missing or stale export is an error saying how to mend it.
 
 Nothing here imports TensorFlow or Keras: the app and the Recognizer start from this module.
 """
@@ -13,12 +13,12 @@ import hashlib
 import os
 from pathlib import Path
 
-from deeplearning.cli import CommandError
-from deeplearning.data import IMAGE_SIZE, NUM_CLASSES
+from deeplearning.core.errors import InputError, shown
+from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "mnist_cnn.keras"
-TRAIN_COMMAND = "python -m deeplearning.train --data data/"
-EXPORT_COMMAND = "python -m deeplearning.export"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "mnist_cnn.keras"
+TRAIN_COMMAND = "python -m deeplearning train --data data/"
+EXPORT_COMMAND = "python -m deeplearning export"
 EXPORTED_SUFFIX = ".onnx"
 SOURCE_SHA256 = "source_sha256"  # ONNX metadata: the SHA-256 of the .keras file exported
 SOURCE_FILE = "source_file"  # ... and its name
@@ -28,7 +28,7 @@ SOURCE_FILE = "source_file"  # ... and its name
 THREADS = min(2, os.cpu_count() or 1)
 
 
-class ModelError(CommandError):
+class ModelError(InputError):
     """A model file that is missing or cannot be read; the message says what to do."""
 
 
@@ -85,23 +85,28 @@ class ExportedModel:
 
 
 def load_exported(model_path):
-    """The ExportedModel to read `model_path` with, or None when Keras must read it.
-
-    A `.onnx` path is read as it is. For a `.keras` file, its `.onnx` beside it is used only
-    if that records the file's SHA-256: a missing, damaged or out-of-date export gives None.
-    """
+    """The ExportedModel to read `model_path` with: a `.onnx` file as it is, a `.keras` file
+    through the export beside it, which must record the file's SHA-256. ModelError, naming
+    the file and the command that mends it, for anything else."""
     path = Path(model_path)
+    if path.is_dir():
+        raise ModelError(f"{shown(path)}: is a folder, not a model file")
     if path.suffix.lower() == EXPORTED_SUFFIX:
         if not path.is_file():
             raise ModelError(
-                f"{path}: model file not found; export one with: {EXPORT_COMMAND} MODEL.keras"
+                f"{shown(path)}: model file not found; export one with: "
+                f"{EXPORT_COMMAND} MODEL.keras"
             )
         return ExportedModel(path)
+    if not path.is_file():
+        raise ModelError(f"{shown(path)}: model file not found; train one with: {TRAIN_COMMAND}")
     exported = exported_path(path)
-    if not (path.is_file() and exported.is_file()):
-        return None
-    try:
-        model = ExportedModel(exported)
-    except ModelError:
-        return None
-    return model if model.source_sha256 == file_sha256(path) else None
+    mend = f"{EXPORT_COMMAND} {shown(path)} --force"
+    if not exported.is_file():
+        raise ModelError(f"{shown(path)}: has no export {exported.name} beside it; run: {mend}")
+    model = ExportedModel(exported)
+    if model.source_sha256 != file_sha256(path):
+        raise ModelError(
+            f"{shown(exported)}: is not the export of {shown(path.name)} (out of date); run: {mend}"
+        )
+    return model

@@ -5,11 +5,11 @@ pixels. Each row is one 28x28 image, row by row, 0 = background, 255 = ink.
 
 Command line:
 
-    python -m deeplearning.data mnist --source ../shared/mnist --out data/
+    python -m deeplearning data mnist --source ../shared/mnist --out data/
 
 builds `train.csv` (60,000 training images), `test.csv` (10,000 test images, no labels) and
 `test_labels.csv` (`ImageId,Label`, kept apart so a submission can be scored locally).
-Without `--source` it downloads MNIST through Keras.
+Without `--source` it downloads MNIST (the archive Keras's `mnist.load_data` reads).
 """
 
 import gzip
@@ -23,12 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.atomic import atomic_path, atomic_paths, check_outputs
+from deeplearning.core import cli
+from deeplearning.core.atomic import atomic_path, atomic_paths, check_outputs
+from deeplearning.core.errors import InputError, os_reason
+from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES, NUM_PIXELS
 
-IMAGE_SIZE = 28
-NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
-NUM_CLASSES = 10
 PIXEL_COLUMNS = [f"pixel{i}" for i in range(NUM_PIXELS)]
 TRAIN_COLUMNS = ["label", *PIXEL_COLUMNS]
 CSV_NAMES = ("train.csv", "test.csv", "test_labels.csv")  # what the mnist command writes
@@ -43,13 +42,17 @@ MNIST_FILES = {
 # An IDX file's header says how much data follows; more than this is no digit data set
 # (MNIST's largest file holds 47 MB) and would only exhaust memory.
 MAX_IDX_BYTES = 2**31
+# Where `data mnist` downloads MNIST without --source: the archive Keras's mnist.load_data reads.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+MAX_DOWNLOAD_BYTES = 64 * 2**20
 # CSV files are read this many lines at a time: memory stays small for any file size.
 CSV_BLOCK_LINES = 1000
 # A longer line is no row of digit data (785 cells of a few characters each).
 MAX_CSV_LINE = 1_000_000
 
 
-class DataError(cli.CommandError):
+class DataError(InputError):
     """Bad or missing input data; the message names the file, the place and what is wrong."""
 
 
@@ -100,7 +103,7 @@ def _open_text(path):
     try:
         return open(path, encoding="utf-8-sig", errors="replace")
     except OSError as error:
-        raise DataError(f"{path}: cannot be read ({cli.os_reason(error)})") from None
+        raise DataError(f"{path}: cannot be read ({os_reason(error)})") from None
 
 
 def _lines(file, path):
@@ -174,7 +177,7 @@ def read_csv_checked(path, columns, limits, max_rows=None):
                         break
             take(block)
     except OSError as error:
-        raise DataError(f"{path}: cannot be read ({cli.os_reason(error)})") from None
+        raise DataError(f"{path}: cannot be read ({os_reason(error)})") from None
     if not rows:
         raise DataError(f"{path}: file is empty: a header but no data rows")
     return values[: rows if max_rows is None else min(rows, max_rows)]
@@ -308,15 +311,6 @@ def images_to_frame(images, labels=None):
     return frame
 
 
-# --- model input ----------------------------------------------------------------------------
-
-
-def to_model_input(images):
-    """uint8 images (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1], as the model expects."""
-    images = np.asarray(images, dtype=np.float32) / 255.0
-    return images.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
-
-
 # --- MNIST IDX files ------------------------------------------------------------------------
 
 
@@ -342,7 +336,7 @@ def read_idx(path):
             raw = file.read(size + 1)
     except (OSError, EOFError, zlib.error) as error:
         what = "not a readable gzip file" if zipped else "cannot be read"
-        raise DataError(f"{path}: {what} ({cli.os_reason(error)})") from None
+        raise DataError(f"{path}: {what} ({os_reason(error)})") from None
     if len(raw) != size:
         raise DataError(
             f"{path}: header says shape {shape} ({size} bytes) but the file holds "
@@ -395,17 +389,28 @@ def load_mnist(source):
     )
 
 
-def download_mnist():
-    """Fetch MNIST through Keras (needs the internet); same return value as load_mnist."""
-    import keras
+def download_mnist(url=MNIST_URL, sha256=MNIST_SHA256):
+    """Fetch MNIST as one NumPy archive (11 MB; needs the internet), the copy Keras's
+    `mnist.load_data` reads, and check its SHA-256; same return value as load_mnist."""
+    import hashlib
+    import urllib.request
 
     try:
-        return keras.datasets.mnist.load_data()
-    except Exception as error:  # Keras wraps a failed download in a plain Exception
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        with urllib.request.urlopen(url, timeout=60) as response:
+            payload = response.read(MAX_DOWNLOAD_BYTES + 1)
+    except (OSError, ValueError) as error:  # URLError and timeouts are OSErrors
+        reason = getattr(error, "reason", None) or os_reason(error)
         raise DataError(
-            f"MNIST could not be downloaded ({reason}); give a folder of IDX files with --source"
+            f"{url}: MNIST could not be downloaded ({reason}); give a folder of IDX files "
+            "with --source (the Makefile: make data MNIST=PATH)"
         ) from None
+    if hashlib.sha256(payload).hexdigest() != sha256:
+        raise DataError(f"{url}: the download is not MNIST's archive (its SHA-256 differs)")
+    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        return (
+            (archive["x_train"], archive["y_train"]),
+            (archive["x_test"], archive["y_test"]),
+        )
 
 
 def csv_paths(out):
@@ -437,7 +442,7 @@ def mnist_to_csvs(train, test, out, force=False):
 
 def parse_args(argv):
     parser = cli.ArgumentParser(
-        prog="python -m deeplearning.data", description="Prepare the digit data as Kaggle CSVs."
+        prog="python -m deeplearning data", description="Prepare the digit data as Kaggle CSVs."
     )
     commands = parser.add_subparsers(dest="command", required=True)
     mnist = commands.add_parser("mnist", help="build Kaggle-format CSVs from the MNIST IDX files")

@@ -10,8 +10,8 @@ from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 from sklearn import metrics
 
-from deeplearning.atomic import atomic_path
-from deeplearning.data import IMAGE_SIZE, NUM_CLASSES
+from deeplearning.core.atomic import atomic_path
+from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
 
 # Small figures at a modest resolution keep notebooks with saved outputs light.
 SCREEN_DPI = 72

@@ -13,10 +13,10 @@ import signal
 import threading
 from pathlib import Path
 
-from deeplearning.cli import CommandError, os_reason
+from deeplearning.core.errors import InputError, os_reason
 
 
-class OutputError(CommandError):
+class OutputError(InputError):
     """An output path that cannot be written; the message names it and says why."""
 
 

@@ -2,8 +2,8 @@
 
 Command line:
 
-    python -m deeplearning.evaluate --model model/mnist_cnn.keras --mnist ../shared/mnist
-    python -m deeplearning.evaluate --submission data/submission.csv --labels data/test_labels.csv
+    python -m deeplearning evaluate --model model/mnist_cnn.keras --mnist ../shared/mnist
+    python -m deeplearning evaluate --submission data/submission.csv --labels data/test_labels.csv
 
 Both print the accuracy, the accuracy for each digit and the confusion matrix; the last line
 printed is one JSON object, e.g. {"accuracy": 0.9962, "count": 10000, "errors": 38, ...}.
@@ -19,17 +19,23 @@ from pathlib import Path
 import numpy as np
 from sklearn import metrics
 
-from deeplearning import cli, plots
-from deeplearning.atomic import check_outputs
-from deeplearning.data import (
+from deeplearning.core import cli
+from deeplearning.core.atomic import check_outputs
+from deeplearning.datasets.mnist import (
     IMAGE_SIZE,
     NUM_CLASSES,
     DataError,
     load_mnist,
     to_model_input,
 )
-from deeplearning.model import DEFAULT_MODEL_PATH, ModelError, inference_function, load_model
-from deeplearning.submission import read_submission
+from deeplearning.datasets.submission import read_submission
+from deeplearning.training import plots
+from deeplearning.training.model import (
+    DEFAULT_MODEL_PATH,
+    ModelError,
+    inference_function,
+    load_model,
+)
 
 PREDICT_BATCH = 1000
 DEFAULT_MNIST = Path("../shared/mnist")
@@ -168,7 +174,7 @@ def evaluate_model(model_path, mnist_dir):
 
 def parse_args(argv):
     parser = cli.ArgumentParser(
-        prog="python -m deeplearning.evaluate",
+        prog="python -m deeplearning evaluate",
         description="Measure a model on MNIST's test images, or score a Kaggle submission.",
     )
     parser.add_argument(

@@ -1,7 +1,7 @@
 """Teach the model one person's handwriting: fine-tune it on the digits they labelled in the app.
 
-    python -m deeplearning.teach --samples data/personal/
-    python -m deeplearning.teach --samples DIR --model BASE.keras --out TAUGHT.keras
+    python -m deeplearning teach --samples data/personal/
+    python -m deeplearning teach --samples DIR --model BASE.keras --out TAUGHT.keras
 
 Each epoch trains on three kinds of images:
 
@@ -25,13 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplearning import cli
-from deeplearning.atomic import check_outputs
-from deeplearning.data import NUM_CLASSES
-from deeplearning.runtime import DEFAULT_MODEL_PATH, exported_path
-from deeplearning.samples import DEFAULT_DIR, SampleError, SampleSet
+from deeplearning.core import cli
+from deeplearning.core.atomic import check_outputs
+from deeplearning.core.errors import InputError
+from deeplearning.personal.progress import MIN_SAMPLES, STEP, progress_line
+from deeplearning.personal.samples import DEFAULT_DIR, SampleError, SampleSet
+from deeplearning.reading.images import NUM_CLASSES
+from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, exported_path
 
-MIN_SAMPLES = 3  # fewer cannot say how a hand differs; see --help
 EPOCHS = 6
 LEARNING_RATE = 2e-4  # a fifth of Adam's default: adjust the model, do not retrain it
 PERSONAL_PER_EPOCH = 3000  # pen copies of the samples, spread over however many there are
@@ -41,7 +42,6 @@ MNIST_PER_EPOCH = 2000  # other people's digits mixed in, a fresh draw each epoc
 MNIST_ROWS = 12_000  # ... from this many rows of train.csv: reading all 60,000 takes seconds
 BATCH_SIZE = 32
 STEPS_PER_EXECUTION = 8
-PROGRESS_STEP = 0.05  # print `progress: F` each time this much more of the training is done
 
 
 def copies_per_sample(count):
@@ -53,7 +53,7 @@ def other_peoples_digits(data_dir):
     """MNIST training images to mix in, and where they came from."""
     train_csv = Path(data_dir) / "train.csv"
     if train_csv.is_file():
-        from deeplearning.data import load_train_csv
+        from deeplearning.datasets.mnist import load_train_csv
 
         images, labels = load_train_csv(train_csv, max_rows=MNIST_ROWS)
         return images, labels, f"the first {len(labels):,} MNIST training images in {train_csv}"
@@ -69,8 +69,8 @@ def other_peoples_digits(data_dir):
 
 
 def progress_callback(total_steps):
-    """A callback printing `progress: F` (the fraction of training done) each time
-    PROGRESS_STEP more is done, and at the end: the app's progress bar reads these lines."""
+    """A callback printing a progress line (deeplearning.personal.progress) (the fraction of training done) each time
+    STEP more is done, and at the end: the app's progress bar reads these lines."""
     import keras
 
     done = {"steps": 0, "shown": 0.0}
@@ -78,22 +78,11 @@ def progress_callback(total_steps):
     def report(batch, logs):
         done["steps"] += STEPS_PER_EXECUTION  # the callback runs once per call into TensorFlow
         fraction = min(done["steps"] / total_steps, 1.0)
-        if fraction >= done["shown"] + PROGRESS_STEP or fraction == 1.0 > done["shown"]:
+        if fraction >= done["shown"] + STEP or fraction == 1.0 > done["shown"]:
             done["shown"] = fraction
-            print(f"progress: {fraction:.2f}", flush=True)
+            print(progress_line(fraction), flush=True)
 
     return keras.callbacks.LambdaCallback(on_train_batch_end=report)
-
-
-def fastest_precision():
-    """mixed_bfloat16 on a CPU with bfloat16 units (AVX-512 BF16 or AMX), where it trains
-    about twice as fast as float32; float32 elsewhere, where bfloat16 would be slower."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            flags = set(next((line for line in cpuinfo if line.startswith("flags")), "").split())
-    except OSError:  # not Linux: no way to tell here
-        return "float32"
-    return "mixed_bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
 
 
 def teach(
@@ -110,15 +99,16 @@ def teach(
     """Fine-tune a model with `base_weights` on the samples; return (model, seconds, summary)."""
     import keras
 
-    from deeplearning.data import to_model_input
-    from deeplearning.model import build_model, compile_model
-    from deeplearning.unipen import PenDigit, pen_copies
+    from deeplearning.pen_data.unipen import PenDigit, varied_copies
+    from deeplearning.reading.images import to_model_input
+    from deeplearning.training.machine import computing_in, fastest_precision
+    from deeplearning.training.model import build_model, compile_model
 
     rng = np.random.default_rng(seed)
     copies = copies or copies_per_sample(len(labels))
     start = time.perf_counter()
     samples = [PenDigit(int(label), "you", s) for label, s in zip(labels, strokes, strict=True)]
-    drawn, drawn_labels = pen_copies(samples, copies, seed)
+    drawn, drawn_labels = varied_copies(samples, copies, seed)
     seconds = time.perf_counter() - start
     print(f"drew {len(drawn)} pen copies of {len(labels)} samples in {seconds:.1f} s", flush=True)
     personal = np.concatenate([np.repeat(images, ORIGINAL_REPEATS, axis=0), drawn])
@@ -140,12 +130,11 @@ def teach(
 
     keras.utils.set_random_seed(seed)
     precision = fastest_precision()
-    keras.mixed_precision.set_global_policy(precision)  # the weights stay float32
-    try:
+    with computing_in(precision):
         model = build_model()
         model.set_weights(base_weights)
         compile_model(model, STEPS_PER_EXECUTION, LEARNING_RATE)
-        print("progress: 0.00", flush=True)
+        print(progress_line(0.0), flush=True)
         start = time.perf_counter()
         model.fit(
             to_model_input(x),
@@ -157,8 +146,6 @@ def teach(
             callbacks=[progress_callback(steps_per_epoch * epochs)],
             verbose=verbose,
         )
-    finally:
-        keras.mixed_precision.set_global_policy("float32")  # models built later are float32
     summary = {
         "samples": int(len(labels)),
         "samples_per_digit": np.bincount(labels, minlength=NUM_CLASSES).tolist(),
@@ -174,7 +161,7 @@ def teach(
 
 def parse_args(argv):
     parser = cli.ArgumentParser(
-        prog="python -m deeplearning.teach",
+        prog="python -m deeplearning teach",
         description="Fine-tune the digit model on one person's labelled digits.",
         epilog=f"At least {MIN_SAMPLES} samples are needed: fewer say too little about how a "
         "hand differs from everyone else's, and the model would learn those few drawings "
@@ -219,7 +206,7 @@ def check_not_shipped(out, base):
     """Refuse to write over the shipped model or the base model, even with --force."""
     for protected, what in ((DEFAULT_MODEL_PATH, "the shipped model"), (base, "the base model")):
         if out.resolve() == Path(protected).resolve():
-            raise cli.CommandError(f"{out}: is {what}; a taught model goes to another file")
+            raise InputError(f"{out}: is {what}; a taught model goes to another file")
 
 
 def run(argv):
@@ -243,8 +230,10 @@ def run(argv):
             f"{args.samples}: {len(labels)} sample{'s' * (len(labels) != 1)}; teaching needs at "
             f"least {MIN_SAMPLES} (label more digits in the app: a digit key or Enter)"
         )
-    from deeplearning.model import load_model
-    from deeplearning.train import file_sha256, machine_description, save_or_rescue
+    from deeplearning.reading.runtime import file_sha256
+    from deeplearning.training.machine import machine_description
+    from deeplearning.training.model import load_model
+    from deeplearning.training.saving import save_or_rescue
 
     base_weights = load_model(args.model).get_weights()  # a ModelError names a bad file
     other_images, other_labels, source = other_peoples_digits(args.data)
@@ -270,7 +259,7 @@ def run(argv):
         "mixed_in": source,
         "seconds": round(seconds, 1),
         "machine": machine_description(),
-        "command": "python -m deeplearning.teach "
+        "command": "python -m deeplearning teach "
         + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     print(f"taught in {seconds:.0f} s")

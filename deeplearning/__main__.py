@@ -1,0 +1,55 @@
+"""The project's commands: `python -m deeplearning COMMAND [OPTIONS]`.
+
+    data       build Kaggle-format CSV files from MNIST (downloaded, or IDX files you have)
+    train      train the CNN
+    evaluate   score a model on MNIST's test images, or a Kaggle submission
+    export     write a model's ONNX export, which the app reads with
+    replay     read real pen digits, or MNIST traced into strokes, as the app would
+    teach      fine-tune a model on the samples you labelled in the app
+    notebook   run the tutorial notebook headless and save it with its outputs
+
+`python -m deeplearning COMMAND --help` lists a command's options.
+"""
+
+import importlib
+import os
+import sys
+
+from deeplearning.core import cli
+from deeplearning.core.errors import shown
+from deeplearning.core.quiet import quiet_imports
+
+COMMANDS = {
+    "data": "deeplearning.datasets.mnist",
+    "train": "deeplearning.training.train",
+    "evaluate": "deeplearning.training.evaluate",
+    "export": "deeplearning.training.export",
+    "replay": "deeplearning.pen_data.replay",
+    "teach": "deeplearning.training.teach",
+    "notebook": "deeplearning.training.notebook",
+}
+USAGE = "usage: python -m deeplearning {" + ",".join(COMMANDS) + "} [OPTIONS]"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if argv else 2
+    name, *options = argv
+    if name not in COMMANDS:
+        print(USAGE, file=sys.stderr)
+        print(f"error: {shown(name)}: no such command", file=sys.stderr)
+        return 2
+    # Importing a training command imports TensorFlow (seconds): Ctrl-C meanwhile says
+    # `interrupted`, and TensorFlow's C++ start-up lines stay off stderr.
+    cli.quiet_interrupts()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_imports("tensorflow")
+    command = importlib.import_module(COMMANDS[name])
+    sys.argv[0] = f"python -m deeplearning {name}"
+    return command.main(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The digit data on disk: MNIST's IDX files, Kaggle's CSV files, Kaggle submissions."""

@@ -1,0 +1,54 @@
+"""Saving a trained model: the `.keras` file, a JSON record of how it was made, and its ONNX
+export for the app, put in place together; saved elsewhere when that fails at the end."""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from deeplearning.core.atomic import OutputError, atomic_paths
+from deeplearning.reading.runtime import exported_path, file_sha256
+from deeplearning.training.export import export_model
+from deeplearning.training.model import build_model
+
+
+def save_model(model, path, info, overwrite=True, export=False):
+    """Save the model without optimizer state, plus a JSON beside it saying how it was made,
+    and, with `export`, its ONNX export for the app (deeplearning.training.export) beside them too.
+
+    All files are written under temporary names and put in place together, so an
+    interrupted save leaves the previous model intact. Without `overwrite`, an existing
+    file (even one made during training) raises OverwriteError and nothing is replaced.
+    """
+    path = Path(path)
+    bare = build_model()  # a fresh, uncompiled copy: the weights without Adam's state
+    bare.set_weights(model.get_weights())
+    paths = [path, path.with_suffix(".json")] + [exported_path(path)] * export
+    with atomic_paths(paths, overwrite) as (tmp, tmp_json, *tmp_exported):
+        bare.save(tmp)
+        info = {**info, "model_file": path.name, "sha256": file_sha256(tmp)}
+        tmp_json.write_text(json.dumps(info, indent=2) + "\n")
+        if export:
+            export_model(bare, tmp_exported[0], info["sha256"], path.name)
+    return info
+
+
+def save_or_rescue(model, path, info, overwrite, export=False):
+    """save_model; if that fails after all (the disk filled, the file appeared meanwhile),
+    save to a new temporary folder instead, so that the training is not lost. Returns 0,
+    or 1 after one line saying what failed and where the model went."""
+    exporting = {"export": True} if export else {}  # training's saves stay as they were
+    try:
+        save_model(model, path, info, overwrite, **exporting)
+    except OutputError as error:
+        try:
+            rescue = Path(tempfile.mkdtemp(prefix="mnist_cnn-")) / path.name
+            save_model(model, rescue, info, **exporting)
+        except (OSError, OutputError):
+            print(f"error: {error}; the trained model could not be saved", file=sys.stderr)
+        else:
+            print(f"error: {error}; the trained model is saved as {rescue}", file=sys.stderr)
+        return 1
+    written = [path, path.with_suffix(".json")] + [exported_path(path)] * export
+    print(f"saved {', '.join(map(str, written[:-1]))} and {written[-1]}")
+    return 0
