@@ -1,11 +1,13 @@
 """Files are written under a temporary name and renamed: an interrupted write leaves nothing."""
 
-import os
 import re
 import signal
-import time
+import subprocess
+import sys
+import textwrap
 
 import pytest
+from conftest import ROOT
 
 from deeplearning.core.atomic import (
     OutputError,
@@ -111,10 +113,100 @@ def test_write_new_takes_the_first_free_name(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d0.png", "d1.png", "d2.png"]
 
 
-def test_renames_wait_for_ctrl_c():
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raising KeyboardInterrupt, as in a terminal: a background job of a shell
+    script starts with SIGINT ignored, and Python then leaves it ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_renames_wait_for_ctrl_c(ctrl_c_raises):
+    finished = False
     with pytest.raises(KeyboardInterrupt):
         with _signals_held():
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.05)
+            signal.raise_signal(signal.SIGINT)  # handled before raise_signal returns
             finished = True  # Ctrl-C waited until here
     assert finished
+
+
+# --- long names ------------------------------------------------------------------------------
+
+
+def test_a_long_name_that_fits_is_written(tmp_path):
+    """A name of 250 characters fits a folder (255 bytes), its temporary name too."""
+    target = tmp_path / ("m" * 244 + ".keras")
+    with atomic_paths([target, target.with_suffix(".json")]) as (tmp, tmp_json):
+        tmp.write_text("model")
+        tmp_json.write_text("{}")
+    assert target.read_text() == "model" and target.with_suffix(".json").read_text() == "{}"
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_a_name_too_long_for_its_folder_is_refused_before_any_work(tmp_path):
+    name = "m" * 250 + ".keras"
+    with pytest.raises(OutputError, match=r"file name is too long \(256 bytes; at most 255\)"):
+        check_output(tmp_path / "new" / name, suffixes=(".keras",))
+    with pytest.raises(OutputError, match="file name is too long"):  # bytes, not characters
+        check_output(tmp_path / ("é" * 125 + ".keras"))
+    check_output(tmp_path / ("é" * 124 + ".keras"))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- what a killed run leaves ------------------------------------------------------------------
+
+WRITER = """
+    import sys, time
+    from deeplearning.core.atomic import atomic_paths
+    with atomic_paths(sys.argv[1:]) as temporaries:
+        for tmp in temporaries:
+            tmp.write_text("half")
+        print("written", flush=True)
+        time.sleep(600)
+"""
+
+
+def start_writer(*paths):
+    """A process in the middle of writing `paths`: it has written their temporaries."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(WRITER), *map(str, paths)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline() == "written\n"
+    return process
+
+
+def test_a_killed_runs_temporaries_are_removed_by_the_next_write(tmp_path):
+    model, record = tmp_path / "taught.keras", tmp_path / "taught.json"
+    killed = start_writer(model, record)
+    killed.kill()
+    killed.wait()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == 2 and all(name.startswith(".taught.tmp-") for name in left)
+    running = start_writer(model, record)  # a run still writing: its files are its own
+    try:
+        theirs = sorted(set(p.name for p in tmp_path.iterdir()) - set(left))
+        other = tmp_path / ".other.tmp-1-00000000.keras"  # another output's
+        other.write_text("x")
+        with atomic_paths([model, record]) as (tmp, tmp_json):
+            tmp.write_text("model")
+            tmp_json.write_text("{}")
+        names = sorted(p.name for p in tmp_path.iterdir())
+        assert names == sorted([*theirs, other.name, model.name, record.name])
+    finally:
+        running.kill()
+        running.wait()
+
+
+def test_a_killed_runs_long_named_temporary_is_removed_too(tmp_path):
+    model = tmp_path / ("m" * 244 + ".keras")
+    killed = start_writer(model)
+    killed.kill()
+    killed.wait()
+    assert len(list(tmp_path.iterdir())) == 1
+    with atomic_path(model) as tmp:
+        tmp.write_text("model")
+    assert list(tmp_path.iterdir()) == [model]

@@ -2,12 +2,15 @@
 and never replaces a file nobody asked to replace.
 
 Every command checks its output paths with `check_outputs` before any long work, writes each
-file under a temporary name beside it, and puts it in place only once it is complete.
+file under a temporary name beside it, and puts it in place only once it is complete. A run
+killed outright (SIGKILL, a power cut) leaves its temporary files behind: the next write of
+the same file removes them.
 """
 
 import contextlib
 import errno
 import os
+import re
 import secrets
 import signal
 import threading
@@ -28,14 +31,29 @@ def _exists_message(path):
     return f"{path}: already exists (pass --force to overwrite it)"
 
 
-def _writable_folder(folder):
-    """Raise OutputError unless a file can be created in `folder` or in the folders that
-    would be made for it: the nearest existing ancestor must be a writable folder."""
+def _nearest_existing(folder):
+    """`folder`, or its nearest ancestor that exists: where the folders for a file begin."""
     existing = folder
     while not existing.exists():
         if existing.is_symlink():  # a link to nowhere: mkdir would fail on it
             raise OutputError(f"{existing}: a link to a folder that does not exist")
         existing = existing.parent
+    return existing
+
+
+def _name_limit(folder):
+    """The most bytes a file name may have in `folder` (255 on most file systems)."""
+    return os.pathconf(_nearest_existing(folder), "PC_NAME_MAX")
+
+
+def _name_bytes(name):
+    return len(os.fsencode(name))
+
+
+def _writable_folder(folder):
+    """Raise OutputError unless a file can be created in `folder` or in the folders that
+    would be made for it: the nearest existing ancestor must be a writable folder."""
+    existing = _nearest_existing(folder)
     if not existing.is_dir():
         raise OutputError(f"{existing}: is a file, not a folder")
     # Only trying tells: permissions, a read-only file system, ACLs and root all play a part.
@@ -49,17 +67,22 @@ def _writable_folder(folder):
 
 def check_output(path, force=False, suffixes=None, what="output file"):
     """Check before any work that `path` can be written: the right suffix (one of `suffixes`,
-    when given), not a folder, in a folder that exists or can be made and that may be
-    written to, and not an existing file unless `force`. Raises OutputError (OverwriteError
-    for an existing file) naming the path."""
+    when given), in a folder that exists or can be made and that may be written to, a name
+    that fits there, not a folder, and not an existing file unless `force`. Raises
+    OutputError (OverwriteError for an existing file) naming the path."""
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
         raise OutputError(f"{path}: the name of the {what} must end in {_one_of(suffixes)}")
+    _writable_folder(path.parent)
+    limit = _name_limit(path.parent)
+    if _name_bytes(path.name) > limit:
+        raise OutputError(
+            f"{path}: the file name is too long ({_name_bytes(path.name)} bytes; at most {limit})"
+        )
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")
     if path.exists() and not path.is_file():
         raise OutputError(f"{path}: is not a regular file")
-    _writable_folder(path.parent)
     if path.exists() and not force:
         raise OverwriteError(_exists_message(path))
 
@@ -82,11 +105,52 @@ def check_outputs(paths, force=False):
         seen[key] = what
 
 
+# A temporary name is `.STEM.tmp-PID-HEX.SUFFIX`: hidden, the suffix kept so that writers
+# picking a format by extension (Keras, matplotlib, OpenCV, pygame) still work, and the PID
+# telling whether the process writing it still runs.
+_PID_DIGITS = 10  # room kept in a name for any process ID
+_HEX_DIGITS = 8
+
+
+def _temporary_stem(path):
+    """`path`'s stem, cut short where the temporary name would not fit in its folder."""
+    room = _name_limit(path.parent) - _name_bytes(f"..tmp-{'0' * _PID_DIGITS}-{path.suffix}")
+    stem = path.stem
+    while _name_bytes(stem) > room - _HEX_DIGITS:
+        stem = stem[:-1]
+    return stem
+
+
 def _temporary(path):
-    """A fresh hidden name beside `path` that keeps its suffix, so that writers picking a
-    format by extension (Keras, matplotlib, OpenCV, pygame) still work."""
-    token = f"{os.getpid()}-{secrets.token_hex(4)}"
-    return path.with_name(f".{path.stem}.tmp-{token}{path.suffix}")
+    """A fresh temporary name beside `path`."""
+    token = f"{os.getpid()}-{secrets.token_hex(_HEX_DIGITS // 2)}"
+    return path.with_name(f".{_temporary_stem(path)}.tmp-{token}{path.suffix}")
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _remove_leftovers(path):
+    """Remove the temporary files of `path` that processes no longer running left behind
+    (killed while writing). Those of running processes are theirs to finish."""
+    pattern = re.compile(
+        re.escape(f".{_temporary_stem(path)}.tmp-")
+        + rf"(\d+)-[0-9a-f]{{{_HEX_DIGITS}}}"
+        + re.escape(path.suffix)
+    )
+    for entry in os.scandir(path.parent):
+        match = pattern.fullmatch(entry.name)
+        if match and not _running(int(match.group(1))):
+            # Another user's leftover in a shared folder may not be ours to remove.
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
 
 
 def _place(tmp, path, overwrite):
@@ -145,6 +209,7 @@ def atomic_paths(paths, overwrite=True):
     try:
         for path in paths:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_leftovers(path)
         yield temporaries
         with _signals_held():
             try:
@@ -159,7 +224,14 @@ def atomic_paths(paths, overwrite=True):
     except OSError as error:
         raise OutputError(f"{_named(error, paths, temporaries)}: {_reason(error)}") from None
     finally:
-        for tmp in temporaries:
+        _remove(temporaries)
+
+
+def _remove(temporaries):
+    """Remove temporary files. One that cannot be removed (its folder gone or made
+    read-only) is left: raising here would hide why the write failed."""
+    for tmp in temporaries:
+        with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
 
 
@@ -191,6 +263,7 @@ def write_new(names, write):
     path = Path(next(names))
     tmp = _temporary(path)
     try:
+        _remove_leftovers(path)
         write(tmp)
         while True:
             try:
@@ -204,4 +277,4 @@ def write_new(names, write):
     except OSError as error:
         raise OutputError(f"{path}: {_reason(error)}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        _remove([tmp])
