@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-import keras
 import numpy as np
+import onnx
 import pygame as pg
 import pytest
 from app_driver import HEADLESS, ROOT, Driver, preview_point, run_app
@@ -438,14 +438,19 @@ def test_without_jsonl_the_reading_is_printed(recognizer, screen, digit_strokes)
     assert out.getvalue().splitlines() == ["read: 7", "cleared"]
 
 
-@pytest.mark.parametrize("problem", ["missing", "damaged", "another shape"])
+@pytest.mark.parametrize("problem", ["missing", "no export", "another shape"])
 def test_a_bad_model_file_is_one_clear_line_and_exit_1(tmp_path, problem):
     path = tmp_path / "mnist_cnn.keras"
-    if problem == "damaged":
+    if problem == "no export":
         path.write_bytes(b"not a model")
-    elif problem == "another shape":  # a digit per pixel: (None, 28, 28, 10)
-        layers = [keras.Input((28, 28, 1)), keras.layers.Conv2D(10, 1, activation="softmax")]
-        keras.Sequential(layers).save(path)
+    elif problem == "another shape":  # the image back, not ten probabilities
+        path = tmp_path / "identity.onnx"
+        image = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [None, 28, 28, 1])
+        same = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [None, 28, 28, 1])
+        graph = onnx.helper.make_graph(
+            [onnx.helper.make_node("Identity", ["x"], ["y"])], "identity", [image], [same]
+        )
+        onnx.save(onnx.helper.make_model(graph), path)
     result = run_app("--model", str(path), "--jsonl")
     assert result.returncode == 1
     assert result.stdout == ""
@@ -453,7 +458,9 @@ def test_a_bad_model_file_is_one_clear_line_and_exit_1(tmp_path, problem):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"error: {path}")
-    if problem == "another shape":
-        assert "gives (None, 28, 28, 10), expected (None, 28, 28, 1) -> (None, 10)" in lines[0]
-    else:
-        assert "train one with" in lines[0]
+    expected = {
+        "missing": "train one with",
+        "no export": "has no export mnist_cnn.onnx beside it; run: python -m deeplearning export",
+        "another shape": "expected (None, 28, 28, 1) -> (None, 10)",
+    }
+    assert expected[problem] in lines[0]

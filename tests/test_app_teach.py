@@ -18,6 +18,7 @@ from app_driver import Driver, driven_app, preview_point, run_app, run_driven_ap
 
 import app
 from deeplearning.reading.pen import place_strokes, strokes_to_mouse_path
+from deeplearning.reading.runtime import exported_path
 from deeplearning.training.model import DEFAULT_MODEL_PATH
 from deeplearning.ui import panel, teaching
 from deeplearning.ui.colours import BLUE, GREY, PURPLE, WHITE
@@ -251,8 +252,11 @@ def test_a_samples_option_that_is_a_file_is_one_error_line(tmp_path):
 
 @pytest.fixture(scope="module")
 def reads_three(tmp_path_factory):
-    """A model that reads every digit as a 3: the shipped one with the 3's bias raised."""
+    """A model that reads every digit as a 3: the shipped one with the 3's bias raised, and
+    its export beside it, which the app reads with."""
     import keras
+
+    from deeplearning.training.export import export_file
 
     model = keras.saving.load_model(DEFAULT_MODEL_PATH, compile=False)
     last = model.layers[-1]
@@ -261,7 +265,14 @@ def reads_three(tmp_path_factory):
     last.set_weights([kernel, bias])
     path = tmp_path_factory.mktemp("models") / "reads_three.keras"
     model.save(path)
+    export_file(path, exported_path(path))
     return path
+
+
+def copy_model(model, to):
+    """A model and its export, copied as teach would write them."""
+    shutil.copy(model, to)
+    shutil.copy(exported_path(model), exported_path(to))
 
 
 def run_until(driver, done, timeout=120):
@@ -288,7 +299,7 @@ def test_m_switches_between_the_shipped_and_the_taught_model(
     assert driver.app.view().model == "shipped"
 
     samples_dir.mkdir()
-    shutil.copy(reads_three, samples_dir / "mnist_cnn_taught.keras")
+    copy_model(reads_three, samples_dir / "mnist_cnn_taught.keras")
     driver.key(pg.K_m)  # loaded on a thread while the frames go on
     run_until(driver, lambda: models.current == TAUGHT)
     taught = models.recognizers[TAUGHT]
@@ -331,7 +342,7 @@ def test_start_up_reads_with_the_taught_model_when_there_is_one(
     assert started() == (BASE, "shipped", "")
     samples_dir.mkdir()
     taught = samples_dir / "mnist_cnn_taught.keras"
-    shutil.copy(reads_three, taught)
+    copy_model(reads_three, taught)
     assert started() == (TAUGHT, "taught on your samples", "")
     assert started("--model", str(DEFAULT_MODEL_PATH)) == (BASE, "shipped", "")
     assert started("--model", str(reads_three)) == (BASE, "reads_three.keras", "")
@@ -341,9 +352,9 @@ def test_start_up_reads_with_the_taught_model_when_there_is_one(
     taught.write_bytes(b"not a model")
     kind, name, message = started()
     assert (kind, name) == (BASE, "shipped")
-    assert message.startswith(f"Could not load your taught model: {taught}")
+    assert message.startswith(f"Could not load your taught model: {exported_path(taught)}")
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"warning: {taught}: not a readable Keras model")
+    assert line.startswith(f"warning: {exported_path(taught)}: is not the export of {taught.name}")
 
 
 def finished(run, timeout=60):

@@ -186,16 +186,17 @@ def test_a_save_that_fails_keeps_the_model_elsewhere(
     tmp_path, kaggle_dir, capsys, trained, monkeypatch
 ):
     from deeplearning.core.atomic import OutputError
+    from deeplearning.training import saving
 
     out = tmp_path / "m.keras"
-    real_save = train.save_model
+    real_save = saving.save_model
 
-    def full_disk(model, path, info, overwrite=True):
+    def full_disk(model, path, info, overwrite=True, **options):
         if path == out:
             raise OutputError(f"{path}: cannot write (No space left on device)")
-        return real_save(model, path, info, overwrite)
+        return real_save(model, path, info, overwrite, **options)
 
-    monkeypatch.setattr(train, "save_model", full_disk)
+    monkeypatch.setattr(saving, "save_model", full_disk)
     assert train.main(["--data", str(kaggle_dir), "--out", str(out)]) == 1
     line = one_error_line(capsys.readouterr().err, out, "No space left on device")
     rescued = line.rsplit("the trained model is saved as ", 1)[1]

@@ -21,14 +21,9 @@ from sklearn import metrics
 
 from deeplearning.core import cli
 from deeplearning.core.atomic import check_outputs
-from deeplearning.datasets.mnist import (
-    IMAGE_SIZE,
-    NUM_CLASSES,
-    DataError,
-    load_mnist,
-    to_model_input,
-)
+from deeplearning.datasets.mnist import DataError, load_mnist
 from deeplearning.datasets.submission import read_submission
+from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES, to_model_input
 from deeplearning.training import plots
 from deeplearning.training.model import (
     DEFAULT_MODEL_PATH,

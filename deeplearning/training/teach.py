@@ -69,8 +69,8 @@ def other_peoples_digits(data_dir):
 
 
 def progress_callback(total_steps):
-    """A callback printing a progress line (deeplearning.personal.progress) (the fraction of training done) each time
-    STEP more is done, and at the end: the app's progress bar reads these lines."""
+    """A callback printing a progress line (deeplearning.personal.progress) each time STEP
+    more of the training is done, and at the end: the app's progress bar reads these lines."""
     import keras
 
     done = {"steps": 0, "shown": 0.0}

@@ -28,14 +28,9 @@ from tensorflow.keras.preprocessing.image import ImageDataGenerator
 from deeplearning.core import cli
 from deeplearning.core.atomic import OutputError, atomic_path, check_outputs
 from deeplearning.core.errors import InputError
-from deeplearning.datasets.mnist import (
-    NUM_CLASSES,
-    NUM_PIXELS,
-    load_test_csv,
-    load_train_csv,
-    to_model_input,
-)
+from deeplearning.datasets.mnist import load_test_csv, load_train_csv
 from deeplearning.datasets.submission import read_submission
+from deeplearning.reading.images import NUM_CLASSES, NUM_PIXELS, to_model_input
 from deeplearning.reading.runtime import file_sha256
 from deeplearning.training.evaluate import accuracy_report
 from deeplearning.training.machine import computing_in, machine_description
