@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/teach.py --unipen ../shared/unipen --mnist ../shared/mnist
     .venv/bin/python benchmarks/teach.py ... --writers 3 --per-digit 3      # a shorter run
 
-For the held-out UNIPEN writers (deeplearning/unipen.py) the base model misreads most: each of
+For the held-out UNIPEN writers (deeplearning/pen_data/unipen.py) the base model misreads most: each of
 their digits is drawn once with the app's pen, anywhere on the canvas at 110-460 px, and read
 by the Recognizer, as deeplearning.pen_data.replay does. Then, for 1, 3 and 5 samples per digit, the
 writer's first that many digits of each class (those read as one digit, as a user could
