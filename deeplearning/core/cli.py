@@ -104,13 +104,13 @@ def run(body):
     try:
         return body()
     except InputError as error:
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        print_error(error)
         return 1
     except BrokenPipeError:
         _stdout_to_devnull()
         return PIPE_CLOSED
     except OSError as error:  # a file or folder the checks could not foresee
-        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        print_error(describe_os_error(error))
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -129,6 +129,7 @@ def describe_os_error(error):
     return f"{shown(error.filename)}: {reason}" if error.filename else reason
 
 
-def _one_line(error):
-    """An error's message on one line, whatever the paths in it hold."""
-    return shown(str(error))
+def print_error(message, kind="error"):
+    """Print `error: MESSAGE` (or another kind of line) on stderr: one line whatever the
+    paths in it hold, so that a name with a newline cannot forge a second line."""
+    print(f"{kind}: {shown(str(message))}", file=sys.stderr)

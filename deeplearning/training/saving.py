@@ -2,11 +2,12 @@
 export for the app, put in place together; saved elsewhere when that fails at the end."""
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 
+from deeplearning.core import cli
 from deeplearning.core.atomic import OutputError, atomic_paths
+from deeplearning.core.errors import shown
 from deeplearning.reading.runtime import exported_path, file_sha256
 from deeplearning.training.export import export_model
 from deeplearning.training.model import build_model
@@ -34,21 +35,27 @@ def save_model(model, path, info, overwrite=True, export=False):
 
 
 def save_or_rescue(model, path, info, overwrite, export=False):
-    """save_model; if that fails after all (the disk filled, the file appeared meanwhile),
-    save to a new temporary folder instead, so that the training is not lost. Returns 0,
-    or 1 after one line saying what failed and where the model went."""
+    """save_model; if that fails after all (the disk filled, the file appeared meanwhile,
+    any error of the file system), save to a new temporary folder instead, so that the
+    training is not lost. Returns 0, or 1 after one line saying what failed and where the
+    model went."""
     exporting = {"export": True} if export else {}  # training's saves stay as they were
     try:
         save_model(model, path, info, overwrite, **exporting)
-    except OutputError as error:
-        try:
-            rescue = Path(tempfile.mkdtemp(prefix="mnist_cnn-")) / path.name
-            save_model(model, rescue, info, **exporting)
-        except (OSError, OutputError):
-            print(f"error: {error}; the trained model could not be saved", file=sys.stderr)
-        else:
-            print(f"error: {error}; the trained model is saved as {rescue}", file=sys.stderr)
+    except (OutputError, OSError) as error:
+        failure = cli.describe_os_error(error) if isinstance(error, OSError) else error
+        cli.print_error(f"{failure}; {_rescue(model, path.name, info, exporting)}")
         return 1
     written = [path, path.with_suffix(".json")] + [exported_path(path)] * export
-    print(f"saved {', '.join(map(str, written[:-1]))} and {written[-1]}")
+    print(f"saved {', '.join(map(shown, written[:-1]))} and {shown(written[-1])}")
     return 0
+
+
+def _rescue(model, name, info, exporting):
+    """Save the model as `name` in a new temporary folder; say where, or that it failed."""
+    try:
+        rescue = Path(tempfile.mkdtemp(prefix="mnist_cnn-")) / name
+        save_model(model, rescue, info, **exporting)
+    except (OutputError, OSError):
+        return "the trained model could not be saved"
+    return f"the trained model is saved as {rescue}"
