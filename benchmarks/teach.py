@@ -3,13 +3,14 @@
     .venv/bin/python benchmarks/teach.py --unipen ../shared/unipen --mnist ../shared/mnist
     .venv/bin/python benchmarks/teach.py ... --writers 3 --per-digit 3      # a shorter run
 
-For the held-out UNIPEN writers (deeplearning/pen_data/unipen.py) the base model misreads most: each of
-their digits is drawn once with the app's pen, anywhere on the canvas at 110-460 px, and read
-by the Recognizer, as deeplearning.pen_data.replay does. Then, for 1, 3 and 5 samples per digit, the
-writer's first that many digits of each class (those read as one digit, as a user could
-select them in the app) become a sample set in the app's format, `python -m deeplearning teach`
-runs on it with its defaults in a process of its own (the time is its whole run, imports included),
-and the writer's other digits are read again with the taught model. Also reported: MNIST test
+For the held-out UNIPEN writers (deeplearning/pen_data/unipen.py) the base model misreads
+most: each of their digits is drawn once with the app's pen, anywhere on the canvas at
+110-460 px, and read by the Recognizer, as deeplearning.pen_data.replay does. Then, for 1, 3
+and 5 samples per digit, the writer's first that many digits of each class (those read as one
+digit, as a user could select them in the app) become a sample set in the app's format,
+`python -m deeplearning teach` runs on it with its defaults in a process of its own (the time
+is its whole run, imports included), and the writer's other digits are read again with the
+taught model. Also reported: MNIST test
 accuracy of every taught model beside the base model's.
 
 Goal (per taught model at 3 samples per digit): at least half of the writers' remaining errors
