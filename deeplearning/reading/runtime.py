@@ -26,6 +26,11 @@ SOURCE_FILE = "source_file"  # ... and its name
 # (0.56 against 1.0 ms for one digit). Idle threads sleep rather than spin, leaving the
 # cores to the app's drawing between readings.
 THREADS = min(2, os.cpu_count() or 1)
+# What the app gives a model and takes from it, as _described writes them: N for a size
+# left open, so that one reading takes any number of digits.
+EXPECTED_INPUT = f"float32 (N, {IMAGE_SIZE}, {IMAGE_SIZE}, 1)"
+EXPECTED_OUTPUT = f"float32 (N, {NUM_CLASSES})"
+_TYPE_NAMES = {"tensor(float)": "float32", "tensor(double)": "float64"}
 
 
 class ModelError(InputError):
@@ -58,21 +63,25 @@ class ExportedModel:
                 str(self.path), options, providers=["CPUExecutionProvider"]
             )
         except Exception as error:  # ONNX Runtime raises its own types for a damaged file
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise ModelError(
-                f"{self.path}: not a readable ONNX model ({reason}); export one with: "
-                f"{EXPORT_COMMAND} MODEL.keras"
+                f"{shown(self.path)}: not a readable ONNX model ({_first_line(error)}); "
+                f"export one with: {EXPORT_COMMAND} MODEL.keras"
             ) from None
-        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
-        taken = [tuple(i.shape[1:]) for i in inputs]
-        given = [tuple(o.shape[1:]) for o in outputs]
-        if taken != [(IMAGE_SIZE, IMAGE_SIZE, 1)] or given != [(NUM_CLASSES,)]:
-            raise ModelError(
-                f"{self.path}: model takes {taken} and gives {given}, "
-                f"expected (None, 28, 28, 1) -> (None, 10)"
-            )
-        self.input_name = inputs[0].name
+        self._check_signature()
+        self.input_name = self.session.get_inputs()[0].name
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+
+    def _check_signature(self):
+        """ModelError unless the model takes and gives what the app does: float32 images,
+        float32 probabilities, as many as there are digits drawn."""
+        taken = [_described(i) for i in self.session.get_inputs()]
+        given = [_described(o) for o in self.session.get_outputs()]
+        if taken != [EXPECTED_INPUT] or given != [EXPECTED_OUTPUT]:
+            raise ModelError(
+                f"{shown(self.path)}: model takes {', '.join(taken) or 'nothing'} and gives "
+                f"{', '.join(given) or 'nothing'}, expected {EXPECTED_INPUT} -> "
+                f"{EXPECTED_OUTPUT}, N the number of digits"
+            )
 
     @property
     def source_sha256(self):
@@ -82,6 +91,16 @@ class ExportedModel:
     def predict(self, batch):
         """float32 (N, 28, 28, 1) -> probabilities (N, 10) as float32."""
         return self.session.run(None, {self.input_name: batch})[0]
+
+
+def _described(node):
+    """A model input's or output's type and shape as EXPECTED_INPUT writes them."""
+    sizes = ", ".join(str(size) if isinstance(size, int) else "N" for size in node.shape)
+    return f"{_TYPE_NAMES.get(node.type, node.type)} ({sizes})"
+
+
+def _first_line(error):
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def load_exported(model_path):
