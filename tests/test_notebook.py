@@ -5,6 +5,7 @@ import json
 import nbformat
 import numpy as np
 import pytest
+from conftest import one_error_line
 
 from deeplearning.datasets.submission import read_submission
 from deeplearning.training.model import load_model
@@ -120,8 +121,6 @@ def test_committed_notebook_is_light_and_clean():
 
 
 def test_the_runner_checks_its_paths_before_running(tmp_path, capsys):
-    from conftest import one_error_line
-
     from deeplearning.training import notebook
 
     assert notebook.main([]) == 1  # the committed notebook, without --force
@@ -131,4 +130,39 @@ def test_the_runner_checks_its_paths_before_running(tmp_path, capsys):
     one_error_line(capsys.readouterr().err, "train.csv: no such file")
     assert notebook.main(["--out", str(tmp_path / "run.txt")]) == 1
     one_error_line(capsys.readouterr().err, "must end in .ipynb")
+    assert not out.exists()
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """The runner with its kernel replaced: a test of what happens before it starts."""
+    from deeplearning.training import notebook
+
+    def started(*args, **kwargs):
+        raise AssertionError("the kernel was started")
+
+    monkeypatch.setattr(notebook, "execute", started)
+    return notebook
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("train.csv", "label,foo\nx,y\n", "train.csv: line 1: wrong header"),
+        ("test.csv", "pixel0\n1\n", "test.csv: line 1: wrong header"),
+        ("test_labels.csv", "ImageId,Label\n1,x\n", "test_labels.csv: "),
+    ],
+)
+def test_the_runner_reads_its_data_before_the_kernel_starts(
+    tmp_path, kaggle_dir, capsys, no_kernel, name, text, message
+):
+    """A bad data file is one line, not a cell's traceback after the kernel started."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for csv in ("train.csv", "test.csv", "test_labels.csv"):
+        (data / csv).write_bytes((kaggle_dir / csv).read_bytes())
+    (data / name).write_text(text)
+    out = tmp_path / "run.ipynb"
+    assert no_kernel.main(["--out", str(out), "--data", str(data)]) == 1
+    one_error_line(capsys.readouterr().err, message)
     assert not out.exists()

@@ -18,6 +18,8 @@ from pathlib import Path
 from deeplearning.core import cli
 from deeplearning.core.atomic import atomic_path, check_output
 from deeplearning.core.errors import InputError
+from deeplearning.datasets.mnist import CSV_BLOCK_LINES, load_test_csv, load_train_csv
+from deeplearning.datasets.submission import read_submission
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "MNIST.ipynb"
 KERNEL_NAME = "deeplearning"
@@ -119,16 +121,28 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def run(argv):
-    args = parse_args(argv)
-    check_output(args.out, args.force, suffixes=[".ipynb"], what="--out")
-    data = args.data.resolve() if args.data else NOTEBOOK.parent.parent / "data"
+def check_data(data):
+    """Read what the notebook reads, as it reads it, before the kernel starts: a bad file is
+    then one `error:` line, not a cell's traceback after minutes of work. Of train.csv only
+    the first rows: all 60,000 take seconds to read, and the notebook reads them again."""
     for name in ("train.csv", "test.csv"):
         if not (data / name).is_file():
             raise InputError(
                 f"{data / name}: no such file; build it with "
-                "`python -m deeplearning data mnist --source ../shared/mnist --out data/`"
+                f"`python -m deeplearning data mnist --out {data}`"
             )
+    load_train_csv(data / "train.csv", max_rows=CSV_BLOCK_LINES)
+    test_images = load_test_csv(data / "test.csv")
+    labels = data / "test_labels.csv"
+    if labels.exists():  # the notebook scores its submission with them
+        read_submission(labels, expected_count=len(test_images))
+
+
+def run(argv):
+    args = parse_args(argv)
+    check_output(args.out, args.force, suffixes=[".ipynb"], what="--out")
+    data = args.data.resolve() if args.data else NOTEBOOK.parent.parent / "data"
+    check_data(data)
     import nbformat
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
