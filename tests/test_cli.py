@@ -96,3 +96,16 @@ def test_the_command_entry_lists_and_checks_commands():
     assert wrong.stderr.splitlines()[-1] == "error: trian: no such command"
 
 
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["data", "check", "/nonexistent/a\nb.csv"], "/nonexistent/a\\nb.csv: file not found"),
+        (["teach", "--samples", "/nonexistent\nerror: fake"], "/nonexistent\\nerror: fake"),
+    ],
+)
+def test_a_path_cannot_split_an_error_or_forge_another(argv, shown):
+    """A control character in a path is written as an escape: a newline neither splits the
+    message over two lines nor starts a forged `error:` line of its own."""
+    result = run_python("-m", "deeplearning", *argv)
+    assert result.returncode == 1
+    one_error_line(result.stderr, shown)
