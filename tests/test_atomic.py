@@ -62,6 +62,15 @@ def test_check_output_refuses(tmp_path, name, message):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "folder", "taken.keras"]
 
 
+def test_an_output_error_is_one_line_wherever_it_is_printed(tmp_path):
+    """Commands print some errors themselves (a warning that training goes on): a newline
+    in a path is written as an escape in the error itself."""
+    (tmp_path / "a\nwarning: fake").write_text("a file, not a folder")
+    with pytest.raises(OutputError) as error:
+        check_output(tmp_path / "a\nwarning: fake" / "log.csv")
+    assert f"{error.value}" == f"{tmp_path}/a\\nwarning: fake: is a file, not a folder"
+
+
 def test_check_output_accepts_a_new_folder_and_force(tmp_path):
     check_output(tmp_path / "new" / "deeper" / "m.keras", suffixes=(".keras",))
     assert not (tmp_path / "new").exists()  # checking makes nothing

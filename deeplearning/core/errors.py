@@ -1,8 +1,9 @@
 """The project's error for bad input, and how a path is shown in a message.
 
 Every library error (a bad data file, model, samples folder or output path) is an InputError:
-its message names the file or option and says what is wrong. Commands print it as one
-`error:` line (deeplearning.core.cli); the app shows it on its panel.
+its message names the file or option and says what is wrong, on one line however it is
+printed. Commands print it as one `error:` line (deeplearning.core.cli); the app shows it
+on its panel.
 """
 
 import os
@@ -10,6 +11,10 @@ import os
 
 class InputError(Exception):
     """Bad input; the message names the file or option and says what is wrong."""
+
+    def __str__(self):
+        # Escaped here, once for every place that prints one: a warning, the app's panel.
+        return shown(super().__str__())
 
 
 def os_reason(error):

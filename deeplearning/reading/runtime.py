@@ -13,7 +13,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from deeplearning.core.errors import InputError, shown
+from deeplearning.core.errors import InputError
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "mnist_cnn.keras"
@@ -64,7 +64,7 @@ class ExportedModel:
             )
         except Exception as error:  # ONNX Runtime raises its own types for a damaged file
             raise ModelError(
-                f"{shown(self.path)}: not a readable ONNX model ({_first_line(error)}); "
+                f"{self.path}: not a readable ONNX model ({_first_line(error)}); "
                 f"export one with: {EXPORT_COMMAND} MODEL.keras"
             ) from None
         self._check_signature()
@@ -78,7 +78,7 @@ class ExportedModel:
         given = [_described(o) for o in self.session.get_outputs()]
         if taken != [EXPECTED_INPUT] or given != [EXPECTED_OUTPUT]:
             raise ModelError(
-                f"{shown(self.path)}: model takes {', '.join(taken) or 'nothing'} and gives "
+                f"{self.path}: model takes {', '.join(taken) or 'nothing'} and gives "
                 f"{', '.join(given) or 'nothing'}, expected {EXPECTED_INPUT} -> "
                 f"{EXPECTED_OUTPUT}, N the number of digits"
             )
@@ -109,23 +109,20 @@ def load_exported(model_path):
     the file and the command that mends it, for anything else."""
     path = Path(model_path)
     if path.is_dir():
-        raise ModelError(f"{shown(path)}: is a folder, not a model file")
+        raise ModelError(f"{path}: is a folder, not a model file")
     if path.suffix.lower() == EXPORTED_SUFFIX:
         if not path.is_file():
             raise ModelError(
-                f"{shown(path)}: model file not found; export one with: "
-                f"{EXPORT_COMMAND} MODEL.keras"
+                f"{path}: model file not found; export one with: {EXPORT_COMMAND} MODEL.keras"
             )
         return ExportedModel(path)
     if not path.is_file():
-        raise ModelError(f"{shown(path)}: model file not found; train one with: {TRAIN_COMMAND}")
+        raise ModelError(f"{path}: model file not found; train one with: {TRAIN_COMMAND}")
     exported = exported_path(path)
-    mend = f"{EXPORT_COMMAND} {shown(path)} --force"
+    mend = f"{EXPORT_COMMAND} {path} --force"
     if not exported.is_file():
-        raise ModelError(f"{shown(path)}: has no export {exported.name} beside it; run: {mend}")
+        raise ModelError(f"{path}: has no export {exported.name} beside it; run: {mend}")
     model = ExportedModel(exported)
     if model.source_sha256 != file_sha256(path):
-        raise ModelError(
-            f"{shown(exported)}: is not the export of {shown(path.name)} (out of date); run: {mend}"
-        )
+        raise ModelError(f"{exported}: is not the export of {path.name} (out of date); run: {mend}")
     return model
