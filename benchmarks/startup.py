@@ -15,19 +15,24 @@ table says whether it still crashes and what the setting costs.
 Needs Xvfb and xdotool (`apt-get install xvfb xdotool`). Nothing here imports TensorFlow.
 """
 
-import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from common import print_table
 
-ROOT = Path(__file__).resolve().parent.parent
-TITLE = "Handwritten digit recognizer"
+from deeplearning.core import cli
+from scripts.virtual_screen import (
+    ROOT,
+    TITLE,
+    display_env,
+    mapped_window,
+    stop,
+    virtual_screen,
+)
+
 BARE_TITLE = "bare pygame window"
 GOAL_RATIO = 3.0  # the app's window within 3 times the bare window's time
 POLL_S = 0.01
@@ -47,41 +52,6 @@ while True:
 """
 
 
-def start_xvfb():
-    """A fresh Xvfb on a free display number: (process, ':N')."""
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1600x900x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        sys.exit(f"error: Xvfb did not start (exit status {server.poll()})")
-    return server, f":{number}"
-
-
-def window_up(pid, title, env):
-    """Whether the process has a mapped window of this title. Found by process id: `xdotool
-    search --name` misses SDL's windows, whose WM_NAME is UTF-8."""
-    found = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--pid", str(pid)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    for window in found.stdout.split():
-        name = subprocess.run(
-            ["xdotool", "getwindowname", window], env=env, capture_output=True, text=True
-        )
-        if name.stdout.strip() == title:
-            return True
-    return False
-
-
 def time_to_window(command, title, env):
     """Seconds from launching `command` until its window is mapped, or (None, why) if the
     process ended first or took too long."""
@@ -91,7 +61,7 @@ def time_to_window(command, title, env):
     )
     try:
         while True:
-            if window_up(process.pid, title, env):
+            if mapped_window(env["DISPLAY"], process.pid, title) is not None:
                 return time.perf_counter() - start, None
             if process.poll() is not None:
                 error = process.stderr.read().decode(errors="replace").strip().splitlines()
@@ -100,51 +70,45 @@ def time_to_window(command, title, env):
                 return None, f"no window after {TIMEOUT_S} s"
             time.sleep(POLL_S)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
         process.stderr.close()
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--launches", type=int, default=3, help="launches of each (default 3)")
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--launches", type=cli.whole_number(1), default=3, help="launches of each (default 3)"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    server, display = start_xvfb()
-    env = {**os.environ, "DISPLAY": display}
-    env.pop("SDL_VIDEODRIVER", None)
-    try:
-        with tempfile.TemporaryDirectory() as samples:  # no taught model: the shipped one
-            app = [sys.executable, "app.py", "--samples", samples]
-            variants = [
-                ("bare pygame window", [sys.executable, "-c", BARE_WINDOW], BARE_TITLE, {}),
-                ("app.py", app, TITLE, {}),
-                (
-                    "app.py, SDL_FRAMEBUFFER_ACCELERATION=1",
-                    app,
-                    TITLE,
-                    {"SDL_FRAMEBUFFER_ACCELERATION": "1"},
-                ),
-            ]
-            times = {name: [] for name, *_ in variants}
-            failures = {name: [] for name, *_ in variants}
-            for _ in range(args.launches):
-                for name, command, title, extra in variants:
-                    seconds, why = time_to_window(command, title, {**env, **extra})
-                    (times[name] if why is None else failures[name]).append(seconds or why)
-    finally:
-        server.terminate()
-        server.wait()
+    return cli.run(lambda: measure(parse_args(argv)))
 
-    bare = statistics.median(times["bare pygame window"])
+
+def measure(args):
+    # No taught model in the samples folder: the app reads with the shipped one.
+    with virtual_screen() as display, tempfile.TemporaryDirectory() as samples:
+        env = display_env(display)
+        app = [sys.executable, "app.py", "--samples", samples]
+        variants = [
+            (BARE_TITLE, [sys.executable, "-c", BARE_WINDOW], BARE_TITLE, {}),
+            ("app.py", app, TITLE, {}),
+            (
+                "app.py, SDL_FRAMEBUFFER_ACCELERATION=1",
+                app,
+                TITLE,
+                {"SDL_FRAMEBUFFER_ACCELERATION": "1"},
+            ),
+        ]
+        times = {name: [] for name, *_ in variants}
+        failures = {name: [] for name, *_ in variants}
+        for _ in range(args.launches):
+            for name, command, title, extra in variants:
+                seconds, why = time_to_window(command, title, {**env, **extra})
+                (times[name] if why is None else failures[name]).append(seconds or why)
+
+    bare = statistics.median(times[BARE_TITLE]) if times[BARE_TITLE] else None
     headers = ["launched", "launches", "window s (median)", "each s", "vs bare", "failed"]
     rows = []
     for name, *_ in variants:
@@ -156,7 +120,7 @@ def main(argv=None):
                 len(each) + len(failures[name]),
                 f"{median:.2f}" if median else "-",
                 " ".join(f"{s:.2f}" for s in each) or "-",
-                f"{median / bare:.1f}x" if median else "-",
+                f"{median / bare:.1f}x" if median and bare else "-",
                 len(failures[name]),
             ]
         )
@@ -164,6 +128,9 @@ def main(argv=None):
     for name, *_ in variants:
         for why in failures[name]:
             print(f"{name}: {why}")
+    if bare is None:
+        print("\nthe bare window never came up: nothing to compare app.py's with")
+        return 1
     app_median = statistics.median(times["app.py"]) if times["app.py"] else float("inf")
     ratio = app_median / bare
     met = "met" if ratio <= GOAL_RATIO else "NOT met"
