@@ -16,7 +16,14 @@ import numpy as np
 import onnx
 import pygame as pg
 import pytest
-from app_driver import HEADLESS, ROOT, Driver, preview_point, run_app
+from app_driver import (
+    HEADLESS,
+    ROOT,
+    Driver,
+    preview_point,
+    run_app,
+    sigint_as_in_a_terminal,
+)
 
 import app
 from deeplearning.reading.pen import place_strokes, render, strokes_to_mouse_path
@@ -353,14 +360,15 @@ sys.exit(app.main([arg for arg in sys.argv[1:] if arg != "--draw"]))
 
 
 def start_app(*args):
-    return subprocess.Popen(
-        [sys.executable, "-c", DRIVEN_APP, *args],
-        cwd=ROOT,
-        env=HEADLESS,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with sigint_as_in_a_terminal():  # Ctrl-C reaches the app however the tests were started
+        return subprocess.Popen(
+            [sys.executable, "-c", DRIVEN_APP, *args],
+            cwd=ROOT,
+            env=HEADLESS,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 def wait_for_window(process):
