@@ -1,30 +1,44 @@
 """A personal sample set: the user's own digits, as the app labelled them, kept for teaching.
 
-A folder (default data/personal/) holds two files that go line for line:
+A folder (default data/personal/) holds them in `samples.jsonl`, one JSON object a line:
 
-- `samples.csv`, in Kaggle's train.csv format: `label,pixel0,...,pixel783`, the 28x28 image
-  the model saw, 0-255, ink bright on black. The notebook and every tool that reads Kaggle
-  data read it.
-- `strokes.jsonl`, one JSON object a line, `{"label": 4, "strokes": [[[x, y], ...], ...]}`:
-  the same digit's own strokes in canvas pixels, in drawing order. Teaching draws varied
-  copies of them with the app's pen.
+    {"id":"3f9c2a7e1b4d","label":4,"image":[[0,0,...],...],"strokes":[[[x,y],...],...]}
 
-Appending is safe. Writers take turns under a lock on `.lock`, so two apps never interleave
-their lines. Before a writer appends it records both files' sizes in `.pending`, and it
-removes that record only once both files are complete and on disk. Anyone who finds the
-record (after a crash or a power cut) cuts both files back to those sizes before going on,
-so a half-written line or a sample in only one file never survives.
+- `id`: the sample's own 12 hex digits, given when it is saved; the app corrects and
+  removes a sample by it.
+- `label`: the digit it is, 0..9.
+- `image`: the 28x28 image the model saw, 28 rows of 28 values 0-255, ink bright on black.
+- `strokes`: the digit's own strokes in canvas pixels, in drawing order. Teaching draws
+  varied copies of them with the app's pen.
+
+That file is the whole truth: to correct a sample by hand, change its label; to remove it,
+delete its line. `samples.csv` beside it is made from it at every change, in Kaggle's
+train.csv format (`label,pixel0,...,pixel783`), for the notebook and the tools that read
+Kaggle data; an edit by hand reaches it at the next change.
+
+Every change (samples added, one corrected or removed) writes both files whole under
+temporary names and renames them into place, while holding a lock on `.lock` that writers
+take turns on: a crash leaves the files as they were, and two apps never lose each other's
+samples. Reading takes no lock and writes nothing, so samples on a read-only medium can be
+taught from.
+
+A folder in the earlier format, `samples.csv` and `strokes.jsonl` line for line, is read as
+it is and takes the new format at its next change.
 """
 
 import json
 import os
+import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from deeplearning.datasets.mnist import DataError, load_train_csv
-from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES, NUM_PIXELS
+from deeplearning.core.atomic import atomic_paths
+from deeplearning.core.errors import InputError, shown
+from deeplearning.datasets.mnist import TRAIN_COLUMNS, DataError, load_train_csv
+from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
 
 if os.name == "nt":  # pragma: no cover - the lock of Windows
     import msvcrt
@@ -45,16 +59,16 @@ else:
 
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "personal"
-IMAGES_FILE = "samples.csv"
-STROKES_FILE = "strokes.jsonl"
-PENDING_FILE = ".pending"
+SAMPLES_FILE = "samples.jsonl"
+CSV_FILE = "samples.csv"
+OLD_STROKES_FILE = "strokes.jsonl"  # the earlier format's strokes, line for line with the CSV
 LOCK_FILE = ".lock"
 TAUGHT_MODEL_FILE = "mnist_cnn_taught.keras"  # the model taught on a folder's samples
-HEADER = "label," + ",".join(f"pixel{i}" for i in range(NUM_PIXELS)) + "\n"
+ID_PATTERN = re.compile(r"[0-9a-f]{12}")
 
 
 class SampleError(DataError):
-    """A sample set that cannot be read or written; the message names the file and line."""
+    """A sample set that cannot be read or changed; the message names the file and line."""
 
 
 @dataclass
@@ -62,105 +76,149 @@ class Sample:
     label: int
     image: np.ndarray  # (28, 28) uint8, ink bright on black, as the model saw it
     strokes: list  # the digit's strokes in canvas pixels: lists of (x, y)
+    id: str = ""  # given when it is saved
+
+
+def how_many(count):
+    """'1 sample', '2 samples'."""
+    return f"{count} sample{'' if count == 1 else 's'}"
 
 
 class SampleSet:
-    """The two files of a sample folder, appended to and read under one lock."""
+    """The samples of a folder: read freely, changed one writer at a time."""
 
     def __init__(self, folder=DEFAULT_DIR):
         self.folder = Path(folder)
-        self.images_path = self.folder / IMAGES_FILE
-        self.strokes_path = self.folder / STROKES_FILE
+        self.path = self.folder / SAMPLES_FILE
+        self.csv_path = self.folder / CSV_FILE
+        self.old_strokes_path = self.folder / OLD_STROKES_FILE
         self.taught_model_path = self.folder / TAUGHT_MODEL_FILE
 
-    # --- writing ---------------------------------------------------------------------------
+    # --- changes ---------------------------------------------------------------------------
 
     def append(self, samples):
-        """Add samples at the end of both files, all of them or (after a crash) none."""
-        samples = list(samples)
-        if not samples:
-            return
-        image_lines = "".join(_image_line(s) for s in samples).encode()
-        stroke_lines = "".join(_strokes_line(s) for s in samples).encode()
+        """Add samples at the end; their new ids, in order."""
+        added = [_record(sample, secrets.token_hex(6)) for sample in samples]
+        if added:
+            self._change(lambda records: records + added)
+        return [record["id"] for record in added]
+
+    def relabel(self, sample_id, label):
+        """Make the sample `sample_id` a `label`."""
+        label = _label(label)
+
+        def relabelled(records):
+            self._find(records, sample_id)["label"] = label
+            return records
+
+        self._change(relabelled)
+
+    def remove(self, sample_id):
+        """Remove the sample `sample_id`."""
+
+        def removed(records):
+            gone = self._find(records, sample_id)
+            return [record for record in records if record is not gone]
+
+        self._change(removed)
+
+    def _find(self, records, sample_id):
+        for record in records:
+            if record["id"] == sample_id:
+                return record
+        raise SampleError(f"{self.path}: no sample {shown(sample_id)} (removed meanwhile?)")
+
+    def _change(self, edit):
+        """Rewrite the set as edit(records) makes it, while no other writer changes it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with self._locked():
-            self._recover()
-            if not self.images_path.exists() or self.images_path.stat().st_size == 0:
-                _append(self.images_path, HEADER.encode())
-            self._write_pending()
-            _append(self.images_path, image_lines)
-            _append(self.strokes_path, stroke_lines)
-            (self.folder / PENDING_FILE).unlink()
-
-    def _write_pending(self):
-        sizes = {name: _size(self.folder / name) for name in (IMAGES_FILE, STROKES_FILE)}
-        tmp = self.folder / f"{PENDING_FILE}.tmp-{os.getpid()}"
-        with open(tmp, "w") as file:
-            json.dump(sizes, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, self.folder / PENDING_FILE)
-
-    def _recover(self):
-        """Undo an append that did not finish: cut both files back to their sizes before it."""
-        pending = self.folder / PENDING_FILE
-        if not pending.exists():
-            return
-        try:
-            sizes = json.loads(pending.read_text())
-        except (OSError, ValueError):  # a crash while the record itself was written
-            sizes = None  # the append had not begun: the files are as they were
-        for name, size in (sizes or {}).items():
-            path = self.folder / name
-            if path.exists() and path.stat().st_size > size:
-                os.truncate(path, size)
-        pending.unlink()
-
-    def _locked(self):
-        return _Lock(self.folder / LOCK_FILE)
+        with _Lock(self.folder / LOCK_FILE):
+            old_format = self._in_old_format()
+            records = self._old_records() if old_format else self._records()
+            records = edit(records)
+            with atomic_paths([self.path, self.csv_path]) as (samples_tmp, csv_tmp):
+                _write_synced(samples_tmp, "".join(map(_line, records)))
+                _write_synced(csv_tmp, _csv_text(records))
+            if old_format:  # its strokes are in samples.jsonl now
+                self.old_strokes_path.unlink()
 
     # --- reading ---------------------------------------------------------------------------
 
-    def exists(self):
-        return self.images_path.exists() or self.strokes_path.exists()
+    def samples(self):
+        """Every sample, checked, in the order they were saved. Raises SampleError naming
+        the file and line for a missing or damaged set."""
+        if self._in_old_format():
+            records = self._old_records()
+        elif self.path.exists() or self.path.is_symlink():
+            records = self._records()
+        else:
+            raise SampleError(f"{self.path}: no such file; label digits in the app to make it")
+        return [_sample(record) for record in records]
 
     def read(self):
-        """Every sample, checked: (images uint8 (N, 28, 28), labels (N,), strokes). Raises
-        SampleError naming the file and line for a missing, corrupt or out-of-step set."""
-        for path in (self.images_path, self.strokes_path):
-            if not path.is_file():
-                raise SampleError(f"{path}: no such file; label digits in the app to make it")
-        with self._locked():
-            self._recover()
-            images, labels = load_train_csv(self.images_path)
-            strokes, stroke_labels = _read_strokes(self.strokes_path)
+        """Every sample as teaching takes them: (images uint8 (N, 28, 28), labels (N,),
+        strokes: float arrays (n, 2) per stroke)."""
+        samples = self.samples()
+        images = np.array([s.image for s in samples], np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+        labels = np.array([s.label for s in samples], np.uint8)
+        return images, labels, [s.strokes for s in samples]
+
+    def counts(self):
+        """Samples per digit, (10,) ints, for the app's panel. A set that cannot be read
+        counts as empty here; saving or teaching says why."""
+        try:
+            labels = [sample.label for sample in self.samples()]
+        except (InputError, OSError):
+            labels = []
+        return np.bincount(np.array(labels, int), minlength=NUM_CLASSES)
+
+    def _in_old_format(self):
+        return not self.path.exists() and self.old_strokes_path.exists()
+
+    def _records(self):
+        """The checked records of samples.jsonl; none when there is no such file yet."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        records, lines_of = [], {}
+        lines = data.split(b"\n")
+        for number, raw in enumerate(lines, 1):
+            if not raw.strip():  # a blank line left by an edit by hand
+                continue
+            where = f"{self.path}: line {number}"
+            last = number == len(lines)  # no newline after it: perhaps a copy cut short
+            record = _checked_record(raw, where, last)
+            sample_id = record["id"]
+            if sample_id in lines_of:
+                raise SampleError(
+                    f"{where}: the id {sample_id} is on line {lines_of[sample_id]} too"
+                )
+            lines_of[sample_id] = number
+            records.append(record)
+        return records
+
+    def _old_records(self):
+        """The records of a folder in the earlier format, each given an id."""
+        if not self.csv_path.is_file():
+            raise SampleError(f"{self.csv_path}: no such file, though {OLD_STROKES_FILE} is there")
+        images, labels = load_train_csv(self.csv_path)
+        strokes, stroke_labels = _read_old_strokes(self.old_strokes_path)
         if len(labels) != len(stroke_labels):
             raise SampleError(
-                f"{self.folder}: the files are out of step: {IMAGES_FILE} holds "
-                f"{len(labels)} samples, {STROKES_FILE} {len(stroke_labels)}"
+                f"{self.folder}: the files are out of step: {CSV_FILE} holds "
+                f"{len(labels)} samples, {OLD_STROKES_FILE} {len(stroke_labels)}"
             )
         for line, (label, stroke_label) in enumerate(zip(labels, stroke_labels, strict=True), 1):
             if label != stroke_label:
                 raise SampleError(
                     f"{self.folder}: the files are out of step: sample {line} is a {label} in "
-                    f"{IMAGES_FILE} (line {line + 1}) and a {stroke_label} in {STROKES_FILE} "
+                    f"{CSV_FILE} (line {line + 1}) and a {stroke_label} in {OLD_STROKES_FILE} "
                     f"(line {line})"
                 )
-        return images, labels, strokes
-
-    def counts(self):
-        """Samples per digit, (10,) ints, from the labels alone: cheap enough for the app
-        at start-up. A set that cannot be read counts as empty here; teaching says why."""
-        counts = np.zeros(NUM_CLASSES, int)
-        try:
-            with open(self.strokes_path, encoding="utf-8") as file:
-                for line in file:
-                    label = json.loads(line).get("label")
-                    if isinstance(label, int) and 0 <= label < NUM_CLASSES:
-                        counts[label] += 1
-        except (OSError, ValueError, AttributeError):
-            pass
-        return counts
+        return [
+            _record(Sample(label, image, own), secrets.token_hex(6))
+            for label, image, own in zip(labels, images, strokes, strict=True)
+        ]
 
 
 class _Lock:
@@ -170,7 +228,9 @@ class _Lock:
         self.path = path
 
     def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # Never through a link: nothing outside the folder is opened for writing.
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        self.fd = os.open(self.path, flags, 0o644)
         _lock(self.fd)
         return self
 
@@ -179,32 +239,43 @@ class _Lock:
         os.close(self.fd)
 
 
-def _size(path):
-    return path.stat().st_size if path.exists() else 0
+def _write_synced(path, text):
+    """Write a file and make sure it is on disk before it is renamed into place."""
+    with open(path, "w", encoding="utf-8", newline="\n") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
 
 
-def _append(path, data):
-    """Append bytes and make sure they are on disk before going on."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _line(record):
+    return json.dumps(record, separators=(",", ":")) + "\n"
 
 
-def _image_line(sample):
+def _csv_text(records):
+    rows = [",".join(TRAIN_COLUMNS)]
+    rows += [",".join(map(str, [r["label"], *np.ravel(r["image"]).tolist()])) for r in records]
+    return "\n".join(rows) + "\n"
+
+
+def _record(sample, sample_id):
+    """A sample as samples.jsonl holds it. Raises ValueError for a sample the app could not
+    have made: nothing is written then."""
     image = np.asarray(sample.image)
     if image.shape != (IMAGE_SIZE, IMAGE_SIZE) or image.dtype != np.uint8:
         raise ValueError(f"a sample image must be uint8 (28, 28), got {image.dtype} {image.shape}")
-    return ",".join(map(str, [_label(sample.label), *image.ravel().tolist()])) + "\n"
-
-
-def _strokes_line(sample):
     strokes = [[[_coordinate(x), _coordinate(y)] for x, y in stroke] for stroke in sample.strokes]
-    return json.dumps({"label": _label(sample.label), "strokes": strokes}) + "\n"
+    return {
+        "id": sample_id,
+        "label": _label(sample.label),
+        "image": image.tolist(),
+        "strokes": strokes,
+    }
+
+
+def _sample(record):
+    image = np.array(record["image"], np.uint8)
+    strokes = [np.asarray(stroke, float) for stroke in record["strokes"]]
+    return Sample(record["label"], image, strokes, record["id"])
 
 
 def _label(label):
@@ -219,31 +290,52 @@ def _coordinate(value):
     return int(value) if value.is_integer() else round(value, 1)
 
 
-def _read_strokes(path):
-    """(strokes as float arrays (n, 2) per stroke, labels) of a strokes.jsonl, checked."""
-    all_strokes, labels = [], []
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            where = f"{path}: line {number}"
-            if not line.endswith("\n"):
-                raise SampleError(f"{where}: the last line is cut short")
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise SampleError(f"{where}: not a JSON object") from None
-            if not isinstance(record, dict):
-                raise SampleError(f"{where}: not a JSON object")
-            label = record.get("label")
-            if isinstance(label, bool) or not isinstance(label, int):
-                raise SampleError(f'{where}: "label" must be a whole number 0..9')
-            if not 0 <= label < NUM_CLASSES:
-                raise SampleError(f"{where}: label {label} is out of range 0..9")
-            all_strokes.append(_checked_strokes(record.get("strokes"), where))
-            labels.append(label)
-    return all_strokes, np.array(labels, np.uint8)
+def _json_object(raw, where, last=False):
+    """A line's JSON object. RecursionError: a line of thousands of nested brackets."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SampleError(f"{where}: not UTF-8 text") from None
+    except (ValueError, RecursionError):
+        what = "the last line is cut short" if last else "not a JSON object"
+        raise SampleError(f"{where}: {what}") from None
+    if not isinstance(record, dict):
+        raise SampleError(f"{where}: not a JSON object")
+    return record
+
+
+def _checked_record(raw, where, last):
+    record = _json_object(raw, where, last)
+    sample_id = record.get("id")
+    if not isinstance(sample_id, str) or not ID_PATTERN.fullmatch(sample_id):
+        raise SampleError(f'{where}: "id" must be 12 hex digits (0-9, a-f)')
+    _checked_label(record.get("label"), where)
+    _checked_image(record.get("image"), where)
+    _checked_strokes(record.get("strokes"), where)
+    return record
+
+
+def _checked_label(label, where):
+    if isinstance(label, bool) or not isinstance(label, int):
+        raise SampleError(f'{where}: "label" must be a whole number 0..9')
+    if not 0 <= label < NUM_CLASSES:
+        raise SampleError(f"{where}: label {label} is out of range 0..9")
+
+
+def _checked_image(image, where):
+    message = f'{where}: "image" must be 28 rows of 28 whole numbers 0..255'
+    try:
+        array = np.asarray(image)
+    except ValueError:  # rows of different lengths
+        raise SampleError(message) from None
+    if array.shape != (IMAGE_SIZE, IMAGE_SIZE) or array.dtype.kind not in "iu":
+        raise SampleError(message)
+    if array.min() < 0 or array.max() > 255:
+        raise SampleError(message)
 
 
 def _checked_strokes(strokes, where):
+    """The strokes as float arrays (n, 2), or SampleError."""
     message = f'{where}: "strokes" must be a non-empty list of strokes, each a list of [x, y]'
     if not isinstance(strokes, list) or not strokes:
         raise SampleError(message)
@@ -259,6 +351,22 @@ def _checked_strokes(strokes, where):
             raise SampleError(f"{where}: a stroke point is not a finite number")
         arrays.append(array)
     return arrays
+
+
+def _read_old_strokes(path):
+    """(strokes, labels) of the earlier format's strokes.jsonl, checked."""
+    all_strokes, labels = [], []
+    with open(path, "rb") as file:
+        for number, line in enumerate(file, 1):
+            where = f"{path}: line {number}"
+            if not line.endswith(b"\n"):
+                raise SampleError(f"{where}: the last line is cut short")
+            record = _json_object(line, where)
+            _checked_label(record.get("label"), where)
+            _checked_strokes(record.get("strokes"), where)
+            all_strokes.append(record["strokes"])
+            labels.append(record["label"])
+    return all_strokes, np.array(labels, np.uint8)
 
 
 def digit_strokes(strokes, boxes, margin=0):
