@@ -200,11 +200,13 @@ def test_a_killed_runs_temporaries_are_removed_by_the_next_write(tmp_path):
         theirs = sorted(set(p.name for p in tmp_path.iterdir()) - set(left))
         other = tmp_path / ".other.tmp-1-00000000.keras"  # another output's
         other.write_text("x")
+        no_pid = tmp_path / f".taught.tmp-{'9' * 20}-00000000.keras"  # no process has it
+        no_pid.write_text("x")
         with atomic_paths([model, record]) as (tmp, tmp_json):
             tmp.write_text("model")
             tmp_json.write_text("{}")
         names = sorted(p.name for p in tmp_path.iterdir())
-        assert names == sorted([*theirs, other.name, model.name, record.name])
+        assert names == sorted([*theirs, other.name, no_pid.name, model.name, record.name])
     finally:
         running.kill()
         running.wait()

@@ -128,12 +128,14 @@ def _temporary(path):
 
 
 def _running(pid):
+    """Whether process `pid` runs, another user's too. A number that no process can have
+    counts as running: what wrote that file is unknown, so it stays."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
-        return True
+    except (PermissionError, OverflowError):
+        pass
     return True
 
 
