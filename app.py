@@ -10,7 +10,8 @@ Controls: left button draws; right button or R clears; U or Ctrl+Z undoes the la
 A click on a digit's box or tile on the right selects it (a lone digit is selected already);
 Tab selects the next digit, Shift+Tab the one before. A digit key 0-9 saves the selected
 digit as that digit (a correction), Enter saves every digit not saved yet as it was read;
-the samples go to the --samples folder. T teaches a model on those samples in the
+the samples go to the --samples folder. Another digit key on a saved digit corrects its
+sample, Delete or Backspace removes it. T teaches a model on those samples in the
 background and reads with it once it is ready; M switches between the shipped model and the
 taught one. S saves the window to drawing-YYYYmmdd-HHMMSS.png (never over another file);
 Q or closing the window quits; so does Ctrl-C in the terminal.
@@ -18,7 +19,7 @@ Q or closing the window quits; so does Ctrl-C in the terminal.
     python app.py                  # the taught model if there is one, else the shipped one
     python app.py --model PATH     # another model
     python app.py --samples DIR    # samples and the taught model in DIR (data/personal/)
-    python app.py --jsonl          # JSON lines on stdout: strokes, undo, clear, saved samples
+    python app.py --jsonl          # JSON lines on stdout: strokes, undo, clear, samples
 """
 
 import os
@@ -67,6 +68,7 @@ DIGIT_KEYS = {
     **{getattr(pg, f"K_KP{digit}"): digit for digit in range(10)},
 }
 ENTER_KEYS = (pg.K_RETURN, pg.K_KP_ENTER)
+REMOVE_KEYS = (pg.K_DELETE, pg.K_BACKSPACE)
 UNDO_MODS = pg.KMOD_CTRL | pg.KMOD_META  # Ctrl+Z, or Cmd+Z on macOS
 
 
@@ -99,6 +101,7 @@ class App:
         self.panel = None  # the right half, drawn again only when what it shows changes
         self.drawer = Panel()
         self.save_requested = False
+        self.answer = None  # the panel's message if a key press gave it: the ink may outdate it
         self.running = True
         self.clock = pg.time.Clock()
 
@@ -141,18 +144,26 @@ class App:
         elif key == pg.K_s:
             self.save_requested = True  # saved after the next draw, so the picture is current
         elif key == pg.K_t:
-            self.apply(self.teacher.teach())
+            self.answered(self.teacher.teach())
         elif key == pg.K_m:
-            self.apply(self.teacher.switch())
+            self.answered(self.teacher.switch())
         elif self.canvas.drawing:
             pass  # the digits on show are half drawn: no labelling until the button is up
         elif key in DIGIT_KEYS:
-            self.apply(self.labeller.label_selected(DIGIT_KEYS[key], self.canvas))
+            self.answered(self.labeller.label_selected(DIGIT_KEYS[key], self.canvas))
         elif key == pg.K_TAB:
             self.labeller.reading.step(-1 if event.mod & pg.KMOD_SHIFT else 1)
             self.panel = None
         elif key in ENTER_KEYS:
-            self.apply(self.labeller.confirm(self.canvas))
+            self.answered(self.labeller.confirm(self.canvas))
+        elif key in REMOVE_KEYS:
+            self.answered(self.labeller.remove_selected(self.canvas))
+
+    def answered(self, outcome):
+        """Pass on what a key press came to; its message holds until the ink changes."""
+        self.apply(outcome)
+        if outcome is not None and outcome.message:
+            self.answer = outcome.message
 
     def select_at(self, pos):
         """A click on the right half: select the digit whose box or tile is there."""
@@ -189,9 +200,15 @@ class App:
         self.read("clear")
 
     def changed(self):
-        """The ink changed: labels given to the digits on show no longer hold."""
+        """The ink changed: labels given to the digits on show no longer hold, nor does what
+        a key press said (a refusal, a sample saved), unless something has been said since."""
         if self.labeller.reading.forget():
             self.panel = None
+        if self.answer is not None:
+            if self.reporter.message == self.answer:
+                self.reporter.message = ""
+                self.panel = None
+            self.answer = None
 
     # --- reading, and what the actions come to ------------------------------------------
 
@@ -317,8 +334,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--jsonl",
         action="store_true",
-        help="after every stroke, undo, clear and saved sample print one JSON object per "
-        "line on stdout",
+        help="after every stroke, undo and clear, and every sample saved, corrected or "
+        "removed, print one JSON object per line on stdout",
     )
     return parser.parse_args(argv)
 

@@ -42,13 +42,20 @@ def driver(recognizer, screen, samples_dir, tmp_path):
 
 
 def sample_files(folder):
-    """(labels, images (N, 28, 28), strokes) as the two files hold them, read plainly."""
+    """(labels, images (N, 28, 28), strokes) as samples.jsonl holds them, read plainly; the
+    CSV made from it holds the same labels and images."""
+    saved = records(folder)
+    labels, images = [r["label"] for r in saved], np.array([r["image"] for r in saved])
     csv = (folder / "samples.csv").read_text().splitlines()
     assert csv[0].startswith("label,pixel0,")
     rows = np.array([[int(v) for v in line.split(",")] for line in csv[1:]], int).reshape(-1, 785)
-    records = [json.loads(line) for line in (folder / "strokes.jsonl").read_text().splitlines()]
-    assert [r["label"] for r in records] == rows[:, 0].tolist()
-    return rows[:, 0].tolist(), rows[:, 1:].reshape(-1, 28, 28), [r["strokes"] for r in records]
+    assert rows[:, 0].tolist() == labels
+    assert np.array_equal(rows[:, 1:], images.reshape(-1, 784))
+    return labels, images.reshape(-1, 28, 28), [r["strokes"] for r in saved]
+
+
+def saved_ids(folder):
+    return [record["id"] for record in records(folder)]
 
 
 def as_lists(paths):
@@ -81,7 +88,10 @@ def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_str
     assert labels == [1]
     assert np.array_equal(images[0], digit.image)
     assert saved_strokes == [as_lists(strokes_to_mouse_path(strokes))]
-    assert samples_lines(driver) == [{"event": "sample", "label": 1, "predicted": 7, "samples": 1}]
+    [sample_id] = saved_ids(samples_dir)
+    assert samples_lines(driver) == [
+        {"event": "sample", "id": sample_id, "label": 1, "predicted": 7, "samples": 1}
+    ]
 
     # The panel shows the label given: above the box, on the tile, in the number.
     assert driver.app.labeller.reading.text() == "1"
@@ -93,12 +103,14 @@ def test_a_corrected_digit_is_saved_with_its_image_and_strokes(driver, digit_str
     assert driver.app.labeller.counts.tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
     assert "1:1" in panel_counts_text(driver)
 
-    # Once per reading: a second key saves nothing and says so.
-    driver.key(pg.K_2)
+    # Once per reading: the same key again, or Enter, saves nothing more and says so.
+    driver.key(pg.K_1)
+    driver.frame()
+    assert driver.app.view().message.startswith("Saved already as a 1")
     driver.key(pg.K_RETURN)
     driver.frame()
     assert sample_files(samples_dir)[0] == [1]
-    assert "saved already" in driver.app.view().message
+    assert driver.app.view().message == "Every digit here is saved already."
     assert len(samples_lines(driver)) == 1
 
 
@@ -140,15 +152,15 @@ def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_st
     driver.key(pg.K_KP7)
     driver.frame()
     assert sample_files(samples_dir)[0] == [7]
-    assert reading.selected_index == 0  # on to the digit still without a label
+    assert reading.selected_index == 1  # it stays on the digit just labelled
 
     # Tab and Shift+Tab go round; a click on a box on the preview selects too.
     driver.key(pg.K_TAB)
     driver.frame()
-    assert reading.selected_index == 1
+    assert reading.selected_index == 0
     driver.key(pg.K_TAB, mod=pg.KMOD_LSHIFT)
     driver.frame()
-    assert reading.selected_index == 0
+    assert reading.selected_index == 1
     driver.key(pg.K_TAB)
     driver.frame()
     x, y, w, h = driver.app.digits[0].box
@@ -159,7 +171,6 @@ def test_digits_of_a_number_are_selected_labelled_and_confirmed(driver, digit_st
     # Enter: the rest is right as read. Nothing is saved twice.
     driver.key(pg.K_RETURN)
     driver.key(pg.K_KP_ENTER)
-    driver.key(pg.K_KP7)
     driver.frame()
     labels, images, strokes = sample_files(samples_dir)
     assert labels == [7, 4]
@@ -496,7 +507,7 @@ def test_teaching_from_the_app_keeps_the_frames_coming_then_reads_with_the_taugh
     driver.key(pg.K_t)
     driver.frame()
     assert application.teacher.teaching is None
-    assert "needs 3 samples or more" in application.view().message
+    assert application.view().message.startswith("Teaching needs 3 samples, and 0 samples are")
     save_samples_in_the_app(driver, digit_strokes)
 
     driver.key(pg.K_t)
@@ -542,12 +553,25 @@ def test_teaching_from_the_app_keeps_the_frames_coming_then_reads_with_the_taugh
     assert [digit.label for digit in application.digits] == [1]  # read again, by the new model
 
 
-def test_a_failed_teaching_shows_its_error_line(teaching_driver, digit_strokes, samples_dir):
+def test_a_failed_teaching_shows_its_error_line(
+    teaching_driver, digit_strokes, samples_dir, tmp_path, capsys
+):
     driver, application = teaching_driver, teaching_driver.app
     save_samples_in_the_app(driver, digit_strokes)
-    images = samples_dir / "samples.csv"  # the first sample, a 4, made a 9 in one file
-    lines = images.read_text().splitlines(keepends=True)
-    images.write_text("".join([lines[0], "9" + lines[1][1:], *lines[2:]]))
+    # A set damaged by hand: T says why at once, and teaches nothing.
+    samples = samples_dir / "samples.jsonl"
+    saved = samples.read_text()
+    samples.write_text(saved.replace('"label":4', '"label":12', 1))
+    driver.key(pg.K_t)
+    driver.frame()
+    assert application.teacher.teaching is None
+    message = application.view().message
+    assert message.startswith(f"Could not teach: {samples}: line 1: label 12 is out of range")
+    assert capsys.readouterr().err.startswith("error: could not teach: ")
+
+    # The command fails on the MNIST images it mixes in: the panel shows its error line.
+    samples.write_text(saved)
+    (tmp_path / "no-data" / "train.csv").write_text("label,pixel0\n1,2\n")
     driver.key(pg.K_t)
     driver.frame()
     assert application.teacher.teaching is not None
@@ -557,7 +581,7 @@ def test_a_failed_teaching_shows_its_error_line(teaching_driver, digit_strokes, 
         driver.frame()
         application.clock.tick(app.FPS)
     assert application.view().message.startswith("Teaching failed: error: ")
-    assert "out of step" in application.view().message
+    assert "train.csv" in application.view().message
     assert application.teacher.models.current == BASE
     assert not (samples_dir / "mnist_cnn_taught.keras").exists()
 
@@ -584,7 +608,7 @@ def test_quitting_while_teaching_stops_the_command(teaching_driver, digit_stroke
     assert sorted(path.name for path in samples_dir.iterdir()) == [
         ".lock",
         "samples.csv",
-        "strokes.jsonl",
+        "samples.jsonl",
     ]
 
 
@@ -607,6 +631,7 @@ def test_the_app_saves_samples_where_samples_says_and_prints_them(tmp_path):
     [digit] = lines[0]["digits"]
     assert lines[1] == {
         "event": "sample",
+        "id": saved_ids(folder)[0],
         "label": digit["label"],
         "predicted": digit["label"],
         "samples": 1,
@@ -614,3 +639,164 @@ def test_the_app_saves_samples_where_samples_says_and_prints_them(tmp_path):
     labels, _, strokes = sample_files(folder)
     assert labels == [digit["label"]]
     assert strokes[0][0][0] == [320, 150] and strokes[0][0][-1] == [320, 470]
+
+
+# --- correcting, removing, and what the panel says ----------------------------------------------
+
+
+def seven_drawn(driver, digit_strokes):
+    driver.draw(place_strokes(digit_strokes(7), 300, 170, 170))
+    driver.settle()
+    [digit] = driver.app.digits
+    return digit
+
+
+def records(folder):
+    return [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
+
+
+def test_a_damaged_pending_file_never_stops_a_save(driver, digit_strokes, samples_dir):
+    samples_dir.mkdir()
+    (samples_dir / ".pending").write_text("[1, 2]")
+    seven_drawn(driver, digit_strokes)
+    driver.key(pg.K_7)
+    driver.frame()
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert driver.app.running
+    assert sample_files(samples_dir)[0] == [7]
+    assert driver.app.labeller.counts[7] == 1
+
+
+def test_the_selection_stays_on_the_digit_just_labelled(driver, digit_strokes, samples_dir):
+    driver.draw(place_strokes(digit_strokes(4), 220, 60, 200))
+    driver.draw(place_strokes(digit_strokes(2), 220, 360, 200))
+    driver.settle()
+    reading = driver.app.labeller.reading
+    four, two = driver.app.digits
+    tile = panel.tile_rects(2)[0]
+    driver.down((640 + tile.centerx, tile.centery))
+    driver.up((640 + tile.centerx, tile.centery))
+    driver.key(pg.K_0)
+    driver.frame()
+    assert reading.selected == four.box
+    driver.key(pg.K_TAB)
+    driver.key(pg.K_0)
+    driver.frame()
+    assert reading.selected == two.box
+    assert (reading.label_of(four), reading.label_of(two)) == (0, 0)
+
+
+def test_a_saved_digit_is_corrected_with_another_digit_key(driver, digit_strokes, samples_dir):
+    digit = seven_drawn(driver, digit_strokes)
+    driver.key(pg.K_0)  # a slip
+    driver.frame()
+    [first] = records(samples_dir)
+    driver.key(pg.K_7)
+    driver.frame()
+    assert records(samples_dir) == [{**first, "label": 7}]
+    assert sample_files(samples_dir)[0] == [7]
+    assert driver.app.labeller.reading.label_of(digit) == 7
+    assert driver.app.labeller.counts.tolist() == [0, 0, 0, 0, 0, 0, 0, 1, 0, 0]
+    assert driver.app.view().message == (
+        "Corrected: saved as a 7, not a 0. 1 sample: 2 more needed to teach."
+    )
+    assert samples_lines(driver) == [
+        {"event": "sample", "id": first["id"], "label": 0, "predicted": 7, "samples": 1}
+    ]
+    assert driver.lines()[-1] == {
+        "event": "relabel",
+        "id": first["id"],
+        "label": 7,
+        "was": 0,
+        "predicted": 7,
+        "samples": 1,
+    }
+    driver.key(pg.K_7)
+    driver.frame()
+    assert driver.app.view().message.startswith("Saved already as a 7")
+    assert sample_files(samples_dir)[0] == [7]
+
+
+@pytest.mark.parametrize("key", [pg.K_DELETE, pg.K_BACKSPACE])
+def test_a_saved_digit_is_removed_with_delete(driver, digit_strokes, samples_dir, key):
+    digit = seven_drawn(driver, digit_strokes)
+    driver.key(key)
+    driver.frame()
+    assert driver.app.view().message == "This digit is not saved: there is nothing to remove."
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    [saved] = driver.lines()[-1:]
+    driver.key(key)
+    driver.frame()
+    assert sample_files(samples_dir)[0] == []
+    assert driver.app.labeller.reading.label_of(digit) is None
+    assert driver.app.labeller.counts.sum() == 0
+    assert driver.app.view().message == (
+        "Removed the sample (a 7). 0 samples: 3 more needed to teach."
+    )
+    assert driver.lines()[-1] == {
+        "event": "remove",
+        "id": saved["id"],
+        "label": 7,
+        "predicted": 7,
+        "samples": 0,
+    }
+    driver.key(pg.K_3)  # it can be saved again
+    driver.frame()
+    assert sample_files(samples_dir)[0] == [3]
+
+
+def test_a_sample_removed_elsewhere_cannot_be_corrected_and_the_app_goes_on(
+    driver, digit_strokes, samples_dir, capsys
+):
+    seven_drawn(driver, digit_strokes)
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    (samples_dir / "samples.jsonl").write_text("")  # emptied by hand
+    driver.key(pg.K_1)
+    driver.frame()
+    assert driver.app.running
+    message = driver.app.view().message
+    assert message.startswith("Could not correct the sample: ") and "no sample" in message
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: could not correct the sample: ")
+
+
+def test_messages_count_samples_and_go_when_the_drawing_changes(driver, digit_strokes):
+    seven_drawn(driver, digit_strokes)
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert driver.app.view().message == "Saved a 7. 1 sample: 2 more needed to teach."
+    driver.key(pg.K_t)
+    driver.frame()
+    assert driver.app.view().message == (
+        "Teaching needs 3 samples, and 1 sample is saved: label digits with 0-9 or Enter."
+    )
+    driver.draw([[(500, 500), (520, 520)]])
+    assert driver.app.view().message == ""
+    driver.settle()
+    driver.key(pg.K_TAB)
+    driver.key(pg.K_RETURN)
+    driver.frame()
+    assert driver.app.view().message == "Saved 2 digits. 3 samples: press T to teach."
+
+
+def test_without_jsonl_corrections_and_removals_are_lines_too(
+    recognizer, screen, digit_strokes, samples_dir
+):
+    out = io.StringIO()
+    application = app.App(recognizer, out=out, samples_dir=samples_dir)
+    driver = Driver(application, screen, out)
+    try:
+        seven_drawn(driver, digit_strokes)
+        for key in (pg.K_0, pg.K_7, pg.K_DELETE):
+            driver.key(key)
+            driver.frame()
+    finally:
+        application.close()
+    assert out.getvalue().splitlines()[1:] == [
+        "sample: 0 (read 7), 1 sample",
+        "corrected: 7 (was 0, read 7), 1 sample",
+        "removed: 7 (read 7), 0 samples",
+    ]

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import DIGIT_STROKES, one_error_line
+from conftest import DIGIT_STROKES, one_error_line, run_python
 
 from deeplearning.pen_data.drawing import drawn_digit
 from deeplearning.pen_data.unipen import vary_strokes
@@ -110,7 +110,7 @@ def test_no_folder(tmp_path, capsys):
 
 def test_an_empty_folder(tmp_path, capsys):
     assert teach.main(["--samples", str(tmp_path)]) == 1
-    one_error_line(capsys.readouterr().err, "samples.csv: no such file")
+    one_error_line(capsys.readouterr().err, "samples.jsonl: no such file")
 
 
 def test_too_few_samples(tmp_path, capsys):
@@ -120,22 +120,34 @@ def test_too_few_samples(tmp_path, capsys):
     assert not (folder / "mnist_cnn_taught.keras").exists()
 
 
-def test_files_out_of_step(tmp_path, capsys):
+def test_a_last_line_cut_short(tmp_path, capsys):
     folder = samples_folder(tmp_path, 4)
-    strokes = folder / "strokes.jsonl"
-    strokes.write_text("".join(strokes.read_text().splitlines(keepends=True)[:3]))
+    samples = folder / "samples.jsonl"
+    samples.write_bytes(samples.read_bytes()[:-50])
     assert teach.main(["--samples", str(folder)]) == 1
-    one_error_line(capsys.readouterr().err, "out of step")
+    one_error_line(capsys.readouterr().err, "samples.jsonl: line 4: the last line is cut short")
 
 
 def test_a_label_out_of_range(tmp_path, capsys):
     folder = samples_folder(tmp_path, 4)
-    images = folder / "samples.csv"
-    lines = images.read_text().splitlines(keepends=True)
-    lines[2] = "11" + lines[2][1:]
-    images.write_text("".join(lines))
+    samples = folder / "samples.jsonl"
+    lines = samples.read_text().splitlines(keepends=True)
+    lines[2] = lines[2].replace('"label":2', '"label":11')
+    samples.write_text("".join(lines))
     assert teach.main(["--samples", str(folder)]) == 1
-    one_error_line(capsys.readouterr().err, "samples.csv", "line 3")
+    one_error_line(capsys.readouterr().err, "samples.jsonl: line 3: label 11 is out of range")
+
+
+def test_a_folder_in_the_earlier_format_is_taught_from_as_it_is(tmp_path, capsys):
+    folder = samples_folder(tmp_path, 2)
+    records = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
+    strokes = [json.dumps({"label": r["label"], "strokes": r["strokes"]}) + "\n" for r in records]
+    (folder / "strokes.jsonl").write_text("".join(strokes))
+    (folder / "samples.jsonl").unlink()
+    before = sorted(path.name for path in folder.iterdir())
+    assert teach.main(["--samples", str(folder)]) == 1
+    one_error_line(capsys.readouterr().err, "2 samples; teaching needs at least 3")
+    assert sorted(path.name for path in folder.iterdir()) == before
 
 
 @pytest.mark.parametrize("target", ["shipped", "base"])
@@ -161,3 +173,37 @@ def test_a_missing_base_model(tmp_path, capsys):
     folder = samples_folder(tmp_path, 4)
     assert teach.main(["--samples", str(folder), "--model", str(tmp_path / "x.keras")]) == 1
     one_error_line(capsys.readouterr().err, "x.keras: model file not found")
+
+
+def test_a_stale_pending_file_never_empties_other_files(tmp_path, capsys):
+    folder = samples_folder(tmp_path, 2)
+    outside, victim = tmp_path / "outside.txt", tmp_path / "victim.txt"
+    for path in (outside, victim):
+        path.write_text("keep me\n")
+    (folder / ".pending").write_text(json.dumps({str(outside): 0, "../victim.txt": 0}))
+    assert teach.main(["--samples", str(folder)]) == 1
+    one_error_line(capsys.readouterr().err, "2 samples; teaching needs at least 3")
+    assert outside.read_text() == victim.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("pending", ["[1, 2]", '{"samples.csv": 10.5}', '{"samples.csv": "10"}'])
+def test_a_damaged_pending_file_is_no_matter(tmp_path, capsys, pending):
+    folder = samples_folder(tmp_path, 2)
+    (folder / ".pending").write_text(pending)
+    assert teach.main(["--samples", str(folder)]) == 1
+    one_error_line(capsys.readouterr().err, "2 samples; teaching needs at least 3")
+
+
+def test_samples_in_a_read_only_folder_are_read(tmp_path, unprivileged):
+    folder = samples_folder(tmp_path, 2)
+    (folder / ".lock").unlink(missing_ok=True)
+    folder.chmod(0o555)
+    try:
+        out = tmp_path / "out" / "taught.keras"
+        result = run_python(
+            "-m", "deeplearning", "teach", "--samples", folder, "--out", out, prefix=unprivileged
+        )
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 1
+    one_error_line(result.stderr, f"{folder}: 2 samples; teaching needs at least 3")

@@ -5,8 +5,8 @@
 
 Each epoch trains on three kinds of images:
 
-- the person's samples (data/personal/samples.csv), the 28x28 images the model saw;
-- varied pen copies of their strokes (strokes.jsonl): each digit rotated, slanted, made
+- the person's samples (data/personal/samples.jsonl), the 28x28 images the model saw;
+- varied pen copies of their strokes, kept with them: each digit rotated, slanted, made
   wider or narrower and jittered a little, drawn with the app's pen at a random size and
   prepared by the app's Recognizer, so that the model learns the hand, not one drawing;
 - MNIST training images, a fresh draw each epoch, so that it keeps reading everyone else's
@@ -29,7 +29,7 @@ from deeplearning.core import cli
 from deeplearning.core.atomic import check_outputs
 from deeplearning.core.errors import InputError
 from deeplearning.personal.progress import MIN_SAMPLES, STEP, progress_line
-from deeplearning.personal.samples import DEFAULT_DIR, SampleError, SampleSet
+from deeplearning.personal.samples import DEFAULT_DIR, SampleError, SampleSet, how_many
 from deeplearning.reading.images import NUM_CLASSES
 from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, exported_path
 
@@ -227,8 +227,8 @@ def run(argv):
     images, labels, strokes = SampleSet(args.samples).read()
     if len(labels) < MIN_SAMPLES:
         raise SampleError(
-            f"{args.samples}: {len(labels)} sample{'s' * (len(labels) != 1)}; teaching needs at "
-            f"least {MIN_SAMPLES} (label more digits in the app: a digit key or Enter)"
+            f"{args.samples}: {how_many(len(labels))}; teaching needs at least {MIN_SAMPLES} "
+            "(label more digits in the app: a digit key or Enter)"
         )
     from deeplearning.reading.runtime import file_sha256
     from deeplearning.training.machine import machine_description

@@ -1,21 +1,26 @@
 """The digits the user labels: the latest reading of the canvas, which digit is selected,
-the labels given, and saving labelled digits with their strokes into the personal sample set.
+the labels given, and saving labelled digits with their strokes into the personal sample set,
+correcting or removing them there.
 
 A digit is known by its box, which is the same whatever model reads the canvas, so a
 re-reading of the same canvas (after switching models) keeps the labels. A changed canvas
-forgets them: they belonged to other ink.
+forgets them: they belonged to other ink. The selection stays where the user put it: only a
+click, Tab or a new reading moves it.
 """
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
 
 from deeplearning.core import cli
-from deeplearning.core.errors import InputError
-from deeplearning.personal.samples import Sample, SampleSet, digit_strokes
+from deeplearning.core.errors import InputError, shown
+from deeplearning.personal.progress import MIN_SAMPLES
+from deeplearning.personal.samples import Sample, SampleSet, digit_strokes, how_many
+from deeplearning.reading.images import NUM_CLASSES
 from deeplearning.reading.pen import CANVAS_SIZE, PEN_RADIUS
 from deeplearning.ui.colours import ORANGE, PURPLE
-from deeplearning.ui.report import Outcome, sample_record
+from deeplearning.ui.report import Outcome, relabel_record, remove_record, sample_record
 
 STILL_READING = "Still reading the canvas: try again in a moment."
 
@@ -29,6 +34,7 @@ class Reading:
         self.digits = []  # what the model read in it, left to right
         self.unread = None  # why it was not read (too many marks), if it was not
         self.labels = {}  # box -> the label saved for that digit
+        self.ids = {}  # box -> the id of its sample in the sample set
         self.selected = None  # the selected digit's box, or None
 
     def show(self, job, digits, unread=None):
@@ -40,6 +46,7 @@ class Reading:
         self.digits = list(digits)
         boxes = {digit.box for digit in self.digits}
         self.labels = {box: label for box, label in self.labels.items() if box in boxes}
+        self.ids = {box: sample_id for box, sample_id in self.ids.items() if box in boxes}
         if self.selected not in boxes:
             self.selected = None
         if self.selected is None and len(self.digits) == 1:
@@ -49,6 +56,7 @@ class Reading:
         """The ink changed: no label or selection holds any more. Whether any did."""
         held = bool(self.labels) or self.selected is not None
         self.labels = {}
+        self.ids = {}
         self.selected = None
         return held
 
@@ -80,19 +88,15 @@ class Reading:
     def unlabelled(self):
         return [digit for digit in self.digits if digit.box not in self.labels]
 
-    def mark(self, digit, label):
+    def mark(self, digit, label, sample_id):
+        """The digit is saved as `label`, as the sample `sample_id`."""
         self.labels[digit.box] = int(label)
+        self.ids[digit.box] = sample_id
 
-    def select_next_unlabelled(self):
-        """After a label: on to the next digit still without one (round), if any is left."""
-        start = self.selected_index
-        start = -1 if start is None else start
-        count = len(self.digits)
-        for offset in range(1, count + 1):
-            index = (start + offset) % count
-            if self.digits[index].box not in self.labels:
-                self.select(index)
-                return
+    def unmark(self, digit):
+        """Its sample is removed: the digit is as the model read it again."""
+        del self.labels[digit.box]
+        del self.ids[digit.box]
 
     def text(self):
         """The number as read, with the user's labels in place of the model's."""
@@ -106,28 +110,61 @@ class Labeller:
     def __init__(self, folder):
         # Absolute: the teach command runs in the project folder, not in this one.
         self.samples = SampleSet(Path(folder).absolute())
-        self.counts = self.samples.counts()  # samples per digit, for the panel
+        self.counts = np.zeros(NUM_CLASSES, int)  # samples per digit, for the panel
+        with contextlib.suppress(InputError, OSError):  # a damaged set: saving says why
+            self.recount()
         self.reading = Reading()
 
     def recount(self):
-        """Count the samples again (another app may have added some): how many there are."""
+        """Count the samples again (another app may have changed them): how many there are.
+        Raises InputError or OSError for a set that cannot be read."""
         self.counts = self.samples.counts()
         return int(self.counts.sum())
 
     def label_selected(self, label, canvas):
-        """A digit key: save the selected digit as `label`."""
+        """A digit key: save the selected digit as `label`, or correct its saved sample."""
+        digit, refusal = self.selected(canvas)
+        if digit is None:
+            return refusal
+        saved = self.reading.label_of(digit)
+        if saved is None:
+            return self.save([(digit, label)], canvas.strokes)
+        if saved == label:
+            return Outcome(
+                f"Saved already as a {label}: another digit key corrects it, Delete removes it."
+            )
+        return self.relabel(digit, label)
+
+    def remove_selected(self, canvas):
+        """Delete or Backspace: remove the selected digit's sample from the sample set."""
+        digit, refusal = self.selected(canvas)
+        if digit is None:
+            return refusal
+        saved = self.reading.label_of(digit)
+        if saved is None:
+            return Outcome("This digit is not saved: there is nothing to remove.")
+        sample_id = self.reading.ids[digit.box]
+        try:
+            self.samples.remove(sample_id)
+            total = self.recount()
+        except (InputError, OSError) as error:
+            return failure("remove the sample", error)
+        self.reading.unmark(digit)
+        record = remove_record(sample_id, saved, digit.label, total)
+        message = f"Removed the sample (a {saved}). {teaching_hint(total)}"
+        return Outcome(message, PURPLE, records=(record,))
+
+    def selected(self, canvas):
+        """(the selected digit, None), or (None, the Outcome saying why there is none; None
+        when nothing is drawn)."""
         if not self.is_current(canvas):
-            return Outcome(STILL_READING)
+            return None, Outcome(STILL_READING)
         index = self.reading.selected_index
         if index is None and not self.reading.digits:
-            return None
+            return None, None
         if index is None:
-            return Outcome("Select a digit first: click it, or press Tab.")
-        digit = self.reading.digits[index]
-        saved = self.reading.label_of(digit)
-        if saved is not None:
-            return Outcome(f"This digit is saved already, as a {saved}.")
-        return self.save([(digit, label)], canvas.strokes)
+            return None, Outcome("Select a digit first: click it, or press Tab.")
+        return self.reading.digits[index], None
 
     def confirm(self, canvas):
         """Enter: the reading is right; save every digit not saved yet as it was read."""
@@ -155,27 +192,51 @@ class Labeller:
             return Outcome("Could not tell which strokes make up this digit: not saved.", ORANGE)
         samples = [Sample(label, digit.image, strokes_of[digit.box]) for digit, label in labelled]
         try:
-            self.samples.append(samples)
-        except OSError as error:
-            reason = cli.describe_os_error(error)
-            message = f"Could not save the sample: {reason}"
-            return Outcome(message, ORANGE, error=f"could not save the sample: {reason}")
-        for digit, label in labelled:
-            self.reading.mark(digit, label)
-        total = self.recount()
-        first = total - len(labelled) + 1
+            ids = self.samples.append(samples)
+            total = self.recount()
+        except (InputError, OSError) as error:
+            return failure("save the sample", error)
+        saved = [(d, label, i) for (d, label), i in zip(labelled, ids, strict=True)]
+        for digit, label, sample_id in saved:
+            self.reading.mark(digit, label, sample_id)
+        first = total - len(saved) + 1
         records = tuple(
-            sample_record(label, digit.label, number)
-            for number, (digit, label) in enumerate(labelled, start=first)
+            sample_record(sample_id, label, digit.label, number)
+            for number, (digit, label, sample_id) in enumerate(saved, start=first)
         )
-        self.reading.select_next_unlabelled()
         if len(labelled) == 1:
             digit, label = labelled[0]
             read_as = "" if label == digit.label else f" (read as {digit.label})"
-            message = f"Saved a {label}{read_as}. {total} samples: press T to teach."
+            message = f"Saved a {label}{read_as}. {teaching_hint(total)}"
         else:
-            message = f"Saved {len(labelled)} digits. {total} samples: press T to teach."
+            message = f"Saved {len(labelled)} digits. {teaching_hint(total)}"
         return Outcome(message, PURPLE, records=records)
+
+    def relabel(self, digit, label):
+        """Correct the saved sample of `digit`: it is a `label`."""
+        was, sample_id = self.reading.label_of(digit), self.reading.ids[digit.box]
+        try:
+            self.samples.relabel(sample_id, label)
+            total = self.recount()
+        except (InputError, OSError) as error:
+            return failure("correct the sample", error)
+        self.reading.mark(digit, label, sample_id)
+        record = relabel_record(sample_id, label, was, digit.label, total)
+        message = f"Corrected: saved as a {label}, not a {was}. {teaching_hint(total)}"
+        return Outcome(message, PURPLE, records=(record,))
+
+
+def teaching_hint(total):
+    """How many samples there are, and what that means for teaching."""
+    if total >= MIN_SAMPLES:
+        return f"{how_many(total)}: press T to teach."
+    return f"{how_many(total)}: {MIN_SAMPLES - total} more needed to teach."
+
+
+def failure(action, error):
+    """The Outcome of a change to the sample set that failed: the panel and stderr say why."""
+    reason = cli.describe_os_error(error) if isinstance(error, OSError) else shown(str(error))
+    return Outcome(f"Could not {action}: {reason}", ORANGE, error=f"could not {action}: {reason}")
 
 
 def check_samples_folder(path):

@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import dataclass
 
+from deeplearning.personal.samples import how_many
 from deeplearning.reading.recognize import read_number
 from deeplearning.ui.colours import GREY
 
@@ -17,7 +18,7 @@ class Outcome:
 
     message: str = ""  # for the panel; "" keeps the message on show
     colour: tuple = GREY
-    records: tuple = ()  # for stdout: reading_record's and sample_record's
+    records: tuple = ()  # for stdout: reading_record's, sample_record's and the like
     error: str = ""  # for stderr, after "error: "
     recognizer: object = None  # the model to read with from now on, if it changes
 
@@ -42,19 +43,39 @@ def reading_record(event, digits, unread=None):
     return record
 
 
-def sample_record(label, predicted, samples):
+def sample_record(sample_id, label, predicted, samples):
     """A digit saved as `label`, read as `predicted`; `samples` the set's size now."""
-    return {"event": "sample", "label": label, "predicted": predicted, "samples": samples}
+    return {
+        "event": "sample",
+        "id": sample_id,
+        "label": label,
+        "predicted": predicted,
+        "samples": samples,
+    }
+
+
+def relabel_record(sample_id, label, was, predicted, samples):
+    """A saved sample corrected: a `label` now, not a `was`."""
+    record = sample_record(sample_id, label, predicted, samples)
+    return {**record, "event": "relabel", "was": was}
+
+
+def remove_record(sample_id, label, predicted, samples):
+    """A saved sample, a `label`, removed."""
+    return {**sample_record(sample_id, label, predicted, samples), "event": "remove"}
 
 
 def line(record, jsonl=False):
     """The line printed for a record."""
     if jsonl:
         return json.dumps(record)
-    if record["event"] == "sample":
+    event = record["event"]
+    if event in ("sample", "relabel", "remove"):
         label, predicted, samples = record["label"], record["predicted"], record["samples"]
-        return f"sample: {label} (read {predicted}), {samples} samples"
-    if record["event"] == "clear":
+        was = f"was {record['was']}, " if event == "relabel" else ""
+        name = {"sample": "sample", "relabel": "corrected", "remove": "removed"}[event]
+        return f"{name}: {label} ({was}read {predicted}), {how_many(samples)}"
+    if event == "clear":
         return "cleared"
     if "unread" in record:
         return f"read: (nothing: {record['unread']})"

@@ -2,9 +2,11 @@
 made and switch between it and the base model. Each action gives an Outcome for the app to
 pass on; `status` is the teaching under way, for the panel."""
 
-from deeplearning.core import cli
+from deeplearning.core.errors import InputError
 from deeplearning.personal.progress import MIN_SAMPLES
+from deeplearning.personal.samples import how_many
 from deeplearning.ui.colours import ORANGE, PURPLE
+from deeplearning.ui.labelling import failure
 from deeplearning.ui.models import BASE, TAUGHT
 from deeplearning.ui.report import Outcome
 from deeplearning.ui.teaching import Teaching, teach_command
@@ -31,12 +33,14 @@ class Teacher:
         """T: teach a model on the samples in a child process; the app reads on meanwhile."""
         if self.teaching is not None:
             return Outcome("Already teaching: the model is used once it is ready.")
-        total = self.labeller.recount()
+        try:
+            total = self.labeller.recount()
+        except (InputError, OSError) as error:  # the command would fail on it too
+            return failure("teach", error)
         if total < MIN_SAMPLES:  # the command would refuse too, after seconds of start-up
-            return Outcome(
-                f"Teaching needs {MIN_SAMPLES} samples or more, and there are {total}: "
-                "correct digits with 0-9 or confirm them with Enter."
-            )
+            saved = f"{how_many(total)} {'is' if total == 1 else 'are'} saved"
+            hint = "label digits with 0-9 or Enter."
+            return Outcome(f"Teaching needs {MIN_SAMPLES} samples, and {saved}: {hint}")
         samples = self.labeller.samples
         command = teach_command(
             samples.folder,
@@ -47,9 +51,7 @@ class Teacher:
         try:
             self.teaching = Teaching(command)
         except OSError as error:
-            reason = cli.describe_os_error(error)
-            message = f"Could not start teaching: {reason}"
-            return Outcome(message, ORANGE, error=f"could not start teaching: {reason}")
+            return failure("start teaching", error)
         self.progress = self.teaching.state()
         self.teaching_on = total
         return Outcome(f"Teaching on your {total} samples; draw on meanwhile.")
