@@ -41,6 +41,7 @@ TIMEOUT_S = 120
 BARE_WINDOW = f"""
 import os, time
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")  # as the app: SIGTERM ends it
 import pygame as pg
 pg.display.init()
 pg.display.set_caption({BARE_TITLE!r})

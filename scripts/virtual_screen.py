@@ -54,9 +54,12 @@ def virtual_screen(size=SCREEN_SIZE):
     ':N', once it accepts clients; stop it on the way out."""
     check_tools()
     read_end, write_end = os.pipe()
+    command = ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "{}x{}x24".format(*size)]
+    # By default the server resets whenever its last client leaves and turns away whoever
+    # connects meanwhile: with xdotool polling, a few percent of connections, the app's too.
+    command += ["-noreset", "-nolisten", "tcp"]
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "{}x{}x24".format(*size)]
-        + ["-nolisten", "tcp"],
+        command,
         pass_fds=(write_end,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

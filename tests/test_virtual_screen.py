@@ -69,6 +69,15 @@ def test_a_virtual_screen_is_a_display_until_it_is_closed(tools):
         xdotool(display, "getdisplaygeometry")
 
 
+def test_a_virtual_screen_takes_every_client(tools):
+    """Clients that come and go one after another all get in: an X server that reset itself
+    whenever its last client left would turn some away while it did (an app among them, which
+    SDL would then quietly run without a window)."""
+    with virtual_screen((640, 480)) as display:
+        for _ in range(200):
+            xdotool(display, "getdisplaygeometry")
+
+
 def test_no_virtual_screen_without_xvfb(no_tools):
     with pytest.raises(ScreenError, match="apt-get install xvfb xdotool"):
         with virtual_screen():
