@@ -98,6 +98,8 @@ class App:
         models = Models(recognizer, TAUGHT if taught else BASE, base_model, taught_path)
         self.teacher = Teacher(models, self.labeller, teach_args)
         self.last_read_ms = -LIVE_INTERVAL_MS
+        self.read_asked = False  # read the canvas once this frame's events are handled ...
+        self.events_to_report = []  # ... and report these events when it is read
         self.panel = None  # the right half, drawn again only when what it shows changes
         self.drawer = Panel()
         self.save_requested = False
@@ -213,32 +215,44 @@ class App:
     # --- reading, and what the actions come to ------------------------------------------
 
     def update(self, now_ms):
-        """Take in new readings, teaching's progress and loaded models; send the canvas while
-        the button is down, throttled."""
+        """Take in new readings, teaching's progress and loaded models; send the canvas if
+        this frame asked for a reading, or while the button is down, throttled."""
         for job, digits, error in self.reader.take():
             self.show(job, digits, error)
         for outcome in self.teacher.update():
             self.apply(outcome)
         due = now_ms - self.last_read_ms >= LIVE_INTERVAL_MS
         if self.canvas.drawing and self.canvas.unsent and due:
-            self.read(now_ms=now_ms)
+            self.read()
+        if self.read_asked:
+            self.send(now_ms)
 
-    def read(self, event=None, now_ms=None):
-        """Send the canvas to be read; `event` names what to report when the result is in."""
-        self.reader.submit(self.canvas.job(event))
-        self.last_read_ms = pg.time.get_ticks() if now_ms is None else now_ms
+    def read(self, event=None):
+        """Have the canvas read once this frame's events are handled: one copy of it however
+        many strokes they ended. `event` names what to report when the result is in."""
+        self.read_asked = True
+        if event is not None:
+            self.events_to_report.append(event)
+
+    def send(self, now_ms):
+        self.reader.submit(self.canvas.job(tuple(self.events_to_report)))
+        self.read_asked, self.events_to_report = False, []
+        self.last_read_ms = now_ms
 
     def show(self, job, digits, error):
-        """A reading came in: show it, and report it if it was of an event."""
+        """A reading came in: show it, and report it for each event it was read after."""
         if error is not None and not isinstance(error, TooManyMarks):
             raise error
         self.labeller.reading.show(job, digits, error)  # labels given to other ink go
         self.panel = None
-        if job.event is not None:
-            self.reporter.output(reading_record(job.event, digits, error))
+        for event in job.events:
+            self.reporter.output(reading_record(event, digits, error))
 
     def settle(self, timeout=CLOSE_TIMEOUT_S):
-        """Wait for the readings sent so far and report them; False on a timeout."""
+        """Send the reading asked for, wait for the readings sent so far and report them;
+        False on a timeout."""
+        if self.read_asked:
+            self.send(pg.time.get_ticks())
         done = self.reader.wait(timeout)
         self.update(pg.time.get_ticks())
         return done

@@ -10,6 +10,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -248,6 +249,130 @@ def test_a_fast_move_leaves_a_continuous_line(driver):
         across = [canvas[t - k, t + k] for k in range(-8, 9)]  # 1.41 px a step
         assert across[4:13] == [0] * 9  # up to 5.7 px from the centre
         assert across[:2] == [255] * 2 and across[-2:] == [255] * 2  # 9.9 px and beyond
+
+
+def frame_ms(driver):
+    started = time.perf_counter()
+    driver.frame()
+    return (time.perf_counter() - started) * 1000
+
+
+@pytest.mark.parametrize("far", [10**8, 2**31])
+def test_a_move_far_outside_the_window_is_clipped_before_it_is_drawn(driver, far):
+    driver.down((320, 320))
+    driver.move((far, far))  # out through the bottom-right corner
+    assert frame_ms(driver) < 100
+    driver.move((-far, 300))  # round outside to the left ...
+    driver.move((300, -far))  # ... and the top ...
+    driver.move((320, 100))  # ... and back in at the top
+    driver.up((320, 100))
+    assert frame_ms(driver) < 100
+    driver.settle()
+    canvas = driver.canvas()
+    assert all(canvas[t, t] == 0 for t in range(320, 640))
+    assert canvas[0:100, 320].max() == 0  # the way back in
+    # Nothing drawn where the pen went round outside: not across the top-left corner.
+    assert canvas[:280, :280].min() == 255 and canvas[340:, :300].min() == 255
+    # What is kept of the stroke lies by the canvas (a labelled digit's strokes are saved).
+    assert all(-20 <= value <= 660 for point in driver.app.canvas.strokes[0] for value in point)
+
+    driver.stroke([(500, 100), (550, 100)])
+    driver.key(pg.K_u)  # the canvas is drawn again from the strokes kept
+    assert frame_ms(driver) < 100
+    driver.settle()
+    assert np.array_equal(driver.canvas(), canvas)
+    assert [line["event"] for line in driver.lines()] == ["stroke", "stroke", "undo"]
+
+
+class HeldRecognizer:
+    """Reads nothing until let go, and counts its readings."""
+
+    def __init__(self):
+        self.go = threading.Event()
+        self.readings = 0
+
+    def recognize(self, canvas):
+        self.readings += 1
+        self.go.wait(60)
+        return []
+
+
+def test_a_flood_of_strokes_reads_only_the_newest_canvas_and_reports_every_event(screen):
+    recognizer, out = HeldRecognizer(), io.StringIO()
+    application = app.App(recognizer, jsonl=True, out=out)
+    driver = Driver(application, screen, out)
+    posted = []
+    try:
+        for index in range(3000):  # 10 short strokes a frame: 3,000 in 5 seconds
+            x, y = 20 + index * 37 % 600, 20 + index * 53 % 600
+            driver.down((x, y))
+            driver.move((x + 5, y + 5))
+            driver.up((x + 5, y + 5))
+            posted.append("stroke")
+            if index % 100 == 99:
+                driver.key(pg.K_u)
+                posted.append("undo")
+            if index % 10 == 9:
+                driver.frame()
+        recognizer.go.set()
+        driver.settle()
+    finally:
+        application.close()
+    # Every event reported, in order; the canvas read once while held and once after.
+    assert [line["event"] for line in driver.lines()] == posted
+    assert recognizer.readings <= 2
+    reading = application.labeller.reading
+    assert reading.version == application.canvas.version
+    assert np.array_equal(reading.seen, application.canvas.array())
+
+
+# The same flood in the app as `python app.py` runs it, with the shipped model: its peak memory
+# (MB) and the lines it printed. It stops as soon as the peak passes LIMIT_MB.
+FLOOD = """
+import io, resource, sys
+import pygame as pg
+import app
+from deeplearning.reading.recognize import Recognizer
+
+LIMIT_MB = float(sys.argv[1])
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def post(kind, **attributes):
+    pg.event.post(pg.event.Event(kind, **attributes))
+
+pg.display.init()
+pg.font.init()
+screen = pg.display.set_mode(app.WINDOW_SIZE)
+out = io.StringIO()
+application = app.App(Recognizer(), jsonl=True, out=out)
+for index in range(3000):
+    x, y = 20 + index * 37 % 600, 20 + index * 53 % 600
+    post(pg.MOUSEBUTTONDOWN, pos=(x, y), button=1)
+    post(pg.MOUSEMOTION, pos=(x + 5, y + 5), rel=(0, 0), buttons=(1, 0, 0))
+    post(pg.MOUSEBUTTONUP, pos=(x + 5, y + 5), button=1)
+    if index % 10 == 9:
+        application.step(screen)
+        if peak_mb() > LIMIT_MB:
+            break
+application.close()
+print(round(peak_mb()), len(out.getvalue().splitlines()))
+"""
+
+
+def test_a_flood_of_strokes_keeps_the_app_small():
+    result = subprocess.run(
+        [sys.executable, "-c", FLOOD, "300"],
+        cwd=ROOT,
+        env=HEADLESS,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    peak_mb, lines = map(int, result.stdout.split())
+    assert peak_mb <= 300 and lines == 3000, result.stdout
 
 
 def test_s_saves_the_window_without_overwriting(driver, tmp_path, capsys):

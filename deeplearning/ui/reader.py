@@ -1,7 +1,6 @@
 """The reader thread: runs the recognizer on copies of the canvas so that the pen never waits
 for the model."""
 
-import collections
 import threading
 from dataclasses import dataclass
 
@@ -10,9 +9,10 @@ import numpy as np
 
 @dataclass
 class Job:
-    """A canvas to read; `event` is "stroke", "undo" or "clear" when the result is reported."""
+    """A canvas to read; `events` are the "stroke", "undo" and "clear" to report, in order,
+    when it is read (none for a live reading)."""
 
-    event: str | None
+    events: tuple
     array: np.ndarray  # a copy of the canvas, to read and to show next to the result
     blank: bool  # nothing drawn: nothing to read
     version: int = 0  # which state of the canvas this is: labels apply to the newest only
@@ -21,15 +21,16 @@ class Job:
 class Reader:
     """Runs the recognizer on a worker thread.
 
-    Jobs are read in order. A live reading still waiting when a newer job comes is dropped;
-    event jobs are always read, since each one is reported. TensorFlow and OpenCV release
-    Python's lock while they compute, so the frames go on meanwhile.
+    At most one job waits: a newer one overtakes it and takes over its events, so that each
+    event is still reported, in order, with the newer reading. However fast strokes come, the
+    work and the memory stay those of two canvases. TensorFlow and OpenCV release Python's
+    lock while they compute, so the frames go on meanwhile.
     """
 
     def __init__(self, recognizer):
         self.recognizer = recognizer
-        self.jobs = collections.deque()
-        self.results = collections.deque()  # (job, digits, error)
+        self.waiting = None  # the next job to read
+        self.results = []  # (job, digits, error), for the main thread to take
         self.busy = False
         self.closed = False
         self.condition = threading.Condition()
@@ -43,18 +44,18 @@ class Reader:
 
     def submit(self, job):
         with self.condition:
-            while self.jobs and self.jobs[-1].event is None:
-                self.jobs.pop()
-            self.jobs.append(job)
+            if self.waiting is not None:
+                job.events = self.waiting.events + job.events
+            self.waiting = job
             self.condition.notify_all()
 
     def work(self):
         while True:
             with self.condition:
-                self.condition.wait_for(lambda: self.jobs or self.closed)
-                if not self.jobs:
+                self.condition.wait_for(lambda: self.waiting is not None or self.closed)
+                if self.waiting is None:
                     return
-                job = self.jobs.popleft()
+                job, self.waiting = self.waiting, None
                 recognizer = self.recognizer
                 self.busy = True
             digits, error = [], None
@@ -71,14 +72,15 @@ class Reader:
     def take(self):
         """The results that came in since the last call, oldest first."""
         with self.condition:
-            results = list(self.results)
-            self.results.clear()
+            results, self.results = self.results, []
         return results
 
     def wait(self, timeout):
         """Wait until every submitted job is read; False if `timeout` seconds pass first."""
         with self.condition:
-            return self.condition.wait_for(lambda: not self.jobs and not self.busy, timeout)
+            return self.condition.wait_for(
+                lambda: self.waiting is None and not self.busy, timeout
+            )
 
     def close(self, timeout):
         with self.condition:
