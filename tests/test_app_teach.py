@@ -45,7 +45,8 @@ def sample_files(folder):
     """(labels, images (N, 28, 28), strokes) as samples.jsonl holds them, read plainly; the
     CSV made from it holds the same labels and images."""
     saved = records(folder)
-    labels, images = [r["label"] for r in saved], np.array([r["image"] for r in saved])
+    labels = [r["label"] for r in saved]
+    images = np.array([[list(bytes.fromhex(row)) for row in r["image"]] for r in saved], int)
     csv = (folder / "samples.csv").read_text().splitlines()
     assert csv[0].startswith("label,pixel0,")
     rows = np.array([[int(v) for v in line.split(",")] for line in csv[1:]], int).reshape(-1, 785)

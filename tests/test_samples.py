@@ -64,7 +64,8 @@ def test_many_appends_keep_every_sample(tmp_path):
     record = lines(tmp_path)[7]
     assert record["id"] == ids[7] and record["label"] == 7
     assert record["strokes"] == [[[7, 1], [7, 2.5]], [[3, 7]]]
-    assert np.array_equal(record["image"], numbered_sample(7).image)
+    assert record["image"] == [row.tobytes().hex() for row in numbered_sample(7).image]
+    assert record["image"][0] == "0700" + "00" * 26
     header = (tmp_path / "samples.csv").read_text().splitlines()[0]
     assert header == ",".join(TRAIN_COLUMNS)
     assert sample_set.counts().tolist() == [3] * 10
@@ -227,8 +228,8 @@ def write_set(folder, count=3):
     return folder / "samples.jsonl"
 
 
-def good_line(number=1):
-    image = numbered_sample(number).image.tolist()
+def good_line():
+    image = ["00" * 28] * 28
     return {"id": "0123456789ab", "label": 1, "image": image, "strokes": [[[1, 2]]]}
 
 
@@ -249,11 +250,12 @@ def replace_line(path, line, index=1):
         ({"strokes": [[[1, 2, 3]]]}, 'line 2: "strokes" must be a non-empty list'),
         ({"strokes": [[[1, float("nan")]]]}, "line 2: a stroke point is not a finite"),
         ({"strokes": [[[1, float("inf")]]]}, "line 2: a stroke point is not a finite"),
-        ({"image": [[0] * 28] * 27}, 'line 2: "image" must be 28 rows of 28'),
-        ({"image": [[0] * 28] * 27 + [[0] * 27]}, 'line 2: "image" must be 28 rows of 28'),
-        ({"image": [[0.5] * 28] * 28}, 'line 2: "image" must be 28 rows of 28'),
-        ({"image": [[300] * 28] * 28}, 'line 2: "image" must be 28 rows of 28'),
-        ({"image": None}, 'line 2: "image" must be 28 rows of 28'),
+        ({"image": ["00" * 28] * 27}, 'line 2: "image" must be 28 rows of 56 hex'),
+        ({"image": ["00" * 28] * 27 + ["00" * 27]}, 'line 2: "image" must be 28 rows of 56'),
+        ({"image": ["0g" * 28] * 28}, 'line 2: "image" must be 28 rows of 56 hex'),
+        ({"image": [[0] * 28] * 28}, 'line 2: "image" must be 28 rows of 56 hex'),
+        ({"image": "00" * 784}, 'line 2: "image" must be 28 rows of 56 hex'),
+        ({"image": None}, 'line 2: "image" must be 28 rows of 56 hex'),
         ({"id": "x"}, 'line 2: "id" must be 12 hex digits'),
         ({"id": None}, 'line 2: "id" must be 12 hex digits'),
     ],
@@ -265,7 +267,8 @@ def test_a_damaged_line_is_named(tmp_path, changes, message):
         SampleSet(tmp_path).read()
     with pytest.raises(SampleError, match=message):  # nothing is saved over it
         SampleSet(tmp_path).append([numbered_sample(9)])
-    assert SampleSet(tmp_path).counts().tolist() == [0] * 10
+    with pytest.raises(SampleError, match=message):
+        SampleSet(tmp_path).counts()
 
 
 @pytest.mark.parametrize(
@@ -324,12 +327,12 @@ def test_bad_samples_are_refused_before_anything_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_counts_of_an_unreadable_set_are_zero(tmp_path):
-    (tmp_path / "samples.jsonl").write_text("not json\n")
+def test_counts_before_the_first_sample_are_zero(tmp_path):
+    assert SampleSet(tmp_path / "none").counts().tolist() == [0] * 10
     assert SampleSet(tmp_path).counts().tolist() == [0] * 10
-    (tmp_path / "samples.jsonl").unlink()
     (tmp_path / "samples.jsonl").mkdir()
-    assert SampleSet(tmp_path).counts().tolist() == [0] * 10
+    with pytest.raises(IsADirectoryError):
+        SampleSet(tmp_path).counts()
 
 
 def test_how_many():
@@ -411,4 +414,5 @@ def test_a_name_too_long_is_an_os_error(tmp_path):
     sample_set = SampleSet(tmp_path / ("x" * 300))
     with pytest.raises(OSError, match="File name too long"):
         sample_set.append([numbered_sample(1)])
-    assert sample_set.counts().sum() == 0
+    with pytest.raises(OSError, match="File name too long"):
+        sample_set.counts()

@@ -2,12 +2,13 @@
 
 A folder (default data/personal/) holds them in `samples.jsonl`, one JSON object a line:
 
-    {"id":"3f9c2a7e1b4d","label":4,"image":[[0,0,...],...],"strokes":[[[x,y],...],...]}
+    {"id":"3f9c2a7e1b4d","label":4,"image":["0000...",...],"strokes":[[[x,y],...],...]}
 
 - `id`: the sample's own 12 hex digits, given when it is saved; the app corrects and
   removes a sample by it.
 - `label`: the digit it is, 0..9.
-- `image`: the 28x28 image the model saw, 28 rows of 28 values 0-255, ink bright on black.
+- `image`: the 28x28 image the model saw, ink bright on black: 28 rows, top to bottom,
+  each 56 hex digits, two (00-ff) per pixel from left to right.
 - `strokes`: the digit's own strokes in canvas pixels, in drawing order. Teaching draws
   varied copies of them with the app's pen.
 
@@ -36,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from deeplearning.core.atomic import atomic_paths
-from deeplearning.core.errors import InputError, shown
+from deeplearning.core.errors import shown
 from deeplearning.datasets.mnist import TRAIN_COLUMNS, DataError, load_train_csv
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
 
@@ -65,6 +66,7 @@ OLD_STROKES_FILE = "strokes.jsonl"  # the earlier format's strokes, line for lin
 LOCK_FILE = ".lock"
 TAUGHT_MODEL_FILE = "mnist_cnn_taught.keras"  # the model taught on a folder's samples
 ID_PATTERN = re.compile(r"[0-9a-f]{12}")
+_HEX_ROW = re.compile(r"[0-9a-f]{56}")  # a row of the image: 28 pixels, 00-ff each
 
 
 class SampleError(DataError):
@@ -98,46 +100,46 @@ class SampleSet:
 
     def append(self, samples):
         """Add samples at the end; their new ids, in order."""
-        added = [_record(sample, secrets.token_hex(6)) for sample in samples]
+        added = [_as_line(_record(sample, secrets.token_hex(6))) for sample in samples]
         if added:
-            self._change(lambda records: records + added)
-        return [record["id"] for record in added]
+            self._change(lambda lines: lines + added)
+        return [line.record["id"] for line in added]
 
     def relabel(self, sample_id, label):
         """Make the sample `sample_id` a `label`."""
         label = _label(label)
 
-        def relabelled(records):
-            self._find(records, sample_id)["label"] = label
-            return records
+        def relabelled(lines):
+            index = self._find(lines, sample_id)
+            lines[index] = _as_line({**lines[index].record, "label": label})
+            return lines
 
         self._change(relabelled)
 
     def remove(self, sample_id):
         """Remove the sample `sample_id`."""
 
-        def removed(records):
-            gone = self._find(records, sample_id)
-            return [record for record in records if record is not gone]
+        def removed(lines):
+            del lines[self._find(lines, sample_id)]
+            return lines
 
         self._change(removed)
 
-    def _find(self, records, sample_id):
-        for record in records:
-            if record["id"] == sample_id:
-                return record
+    def _find(self, lines, sample_id):
+        for index, line in enumerate(lines):
+            if line.record["id"] == sample_id:
+                return index
         raise SampleError(f"{self.path}: no sample {shown(sample_id)} (removed meanwhile?)")
 
     def _change(self, edit):
-        """Rewrite the set as edit(records) makes it, while no other writer changes it."""
+        """Rewrite the set as edit(lines) makes it, while no other writer changes it."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with _Lock(self.folder / LOCK_FILE):
-            old_format = self._in_old_format()
-            records = self._old_records() if old_format else self._records()
-            records = edit(records)
+            lines, old_format = self._current_lines()
+            lines = edit(lines)
             with atomic_paths([self.path, self.csv_path]) as (samples_tmp, csv_tmp):
-                _write_synced(samples_tmp, "".join(map(_line, records)))
-                _write_synced(csv_tmp, _csv_text(records))
+                _write_synced(samples_tmp, "".join(line.text for line in lines))
+                _write_synced(csv_tmp, _csv_text([line.record for line in lines]))
             if old_format:  # its strokes are in samples.jsonl now
                 self.old_strokes_path.unlink()
 
@@ -146,13 +148,9 @@ class SampleSet:
     def samples(self):
         """Every sample, checked, in the order they were saved. Raises SampleError naming
         the file and line for a missing or damaged set."""
-        if self._in_old_format():
-            records = self._old_records()
-        elif self.path.exists() or self.path.is_symlink():
-            records = self._records()
-        else:
+        if not (self.path.exists() or self.path.is_symlink() or self._in_old_format()):
             raise SampleError(f"{self.path}: no such file; label digits in the app to make it")
-        return [_sample(record) for record in records]
+        return [_sample(line.record) for line in self._current_lines()[0]]
 
     def read(self):
         """Every sample as teaching takes them: (images uint8 (N, 28, 28), labels (N,),
@@ -163,42 +161,46 @@ class SampleSet:
         return images, labels, [s.strokes for s in samples]
 
     def counts(self):
-        """Samples per digit, (10,) ints, for the app's panel. A set that cannot be read
-        counts as empty here; saving or teaching says why."""
-        try:
-            labels = [sample.label for sample in self.samples()]
-        except (InputError, OSError):
-            labels = []
+        """Samples per digit, (10,) ints: none before the first is saved. Raises SampleError
+        for a damaged set, as samples() does."""
+        labels = [line.record["label"] for line in self._current_lines()[0]]
         return np.bincount(np.array(labels, int), minlength=NUM_CLASSES)
 
     def _in_old_format(self):
         return not self.path.exists() and self.old_strokes_path.exists()
 
-    def _records(self):
-        """The checked records of samples.jsonl; none when there is no such file yet."""
+    def _current_lines(self):
+        """(the checked lines, whether they are in the earlier format); none before the
+        first sample is saved."""
+        if self._in_old_format():
+            return self._old_lines(), True
+        return self._lines(), False
+
+    def _lines(self):
+        """The checked lines of samples.jsonl; none when there is no such file yet."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return []
-        records, lines_of = [], {}
-        lines = data.split(b"\n")
-        for number, raw in enumerate(lines, 1):
+        lines, number_of = [], {}
+        raw_lines = data.split(b"\n")
+        for number, raw in enumerate(raw_lines, 1):
             if not raw.strip():  # a blank line left by an edit by hand
                 continue
             where = f"{self.path}: line {number}"
-            last = number == len(lines)  # no newline after it: perhaps a copy cut short
+            last = number == len(raw_lines)  # no newline after it: perhaps a copy cut short
             record = _checked_record(raw, where, last)
             sample_id = record["id"]
-            if sample_id in lines_of:
+            if sample_id in number_of:
                 raise SampleError(
-                    f"{where}: the id {sample_id} is on line {lines_of[sample_id]} too"
+                    f"{where}: the id {sample_id} is on line {number_of[sample_id]} too"
                 )
-            lines_of[sample_id] = number
-            records.append(record)
-        return records
+            number_of[sample_id] = number
+            lines.append(_Line(record, raw.decode("utf-8") + "\n"))  # as it was, if kept
+        return lines
 
-    def _old_records(self):
-        """The records of a folder in the earlier format, each given an id."""
+    def _old_lines(self):
+        """The lines of a folder in the earlier format, each sample given an id."""
         if not self.csv_path.is_file():
             raise SampleError(f"{self.csv_path}: no such file, though {OLD_STROKES_FILE} is there")
         images, labels = load_train_csv(self.csv_path)
@@ -216,9 +218,21 @@ class SampleSet:
                     f"(line {line})"
                 )
         return [
-            _record(Sample(label, image, own), secrets.token_hex(6))
+            _as_line(_record(Sample(label, image, own), secrets.token_hex(6)))
             for label, image, own in zip(labels, images, strokes, strict=True)
         ]
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A line of samples.jsonl: the sample's record, and its text as it is written."""
+
+    record: dict
+    text: str
+
+
+def _as_line(record):
+    return _Line(record, json.dumps(record, separators=(",", ":")) + "\n")
 
 
 class _Lock:
@@ -247,13 +261,14 @@ def _write_synced(path, text):
         os.fsync(file.fileno())
 
 
-def _line(record):
-    return json.dumps(record, separators=(",", ":")) + "\n"
+_NUMBERS = [str(value) for value in range(256)]  # each pixel value as the CSV has it
 
 
 def _csv_text(records):
     rows = [",".join(TRAIN_COLUMNS)]
-    rows += [",".join(map(str, [r["label"], *np.ravel(r["image"]).tolist()])) for r in records]
+    for record in records:
+        pixels = [_NUMBERS[value] for value in _image(record["image"]).ravel().tolist()]
+        rows.append(f"{record['label']}," + ",".join(pixels))
     return "\n".join(rows) + "\n"
 
 
@@ -267,15 +282,20 @@ def _record(sample, sample_id):
     return {
         "id": sample_id,
         "label": _label(sample.label),
-        "image": image.tolist(),
+        "image": [row.tobytes().hex() for row in image],
         "strokes": strokes,
     }
 
 
 def _sample(record):
-    image = np.array(record["image"], np.uint8)
+    image = _image(record["image"])
     strokes = [np.asarray(stroke, float) for stroke in record["strokes"]]
     return Sample(record["label"], image, strokes, record["id"])
+
+
+def _image(rows):
+    """The image of a record's hex rows: (28, 28) uint8."""
+    return np.frombuffer(bytes.fromhex("".join(rows)), np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
 
 
 def _label(label):
@@ -322,16 +342,13 @@ def _checked_label(label, where):
         raise SampleError(f"{where}: label {label} is out of range 0..9")
 
 
-def _checked_image(image, where):
-    message = f'{where}: "image" must be 28 rows of 28 whole numbers 0..255'
-    try:
-        array = np.asarray(image)
-    except ValueError:  # rows of different lengths
-        raise SampleError(message) from None
-    if array.shape != (IMAGE_SIZE, IMAGE_SIZE) or array.dtype.kind not in "iu":
-        raise SampleError(message)
-    if array.min() < 0 or array.max() > 255:
-        raise SampleError(message)
+def _checked_image(rows, where):
+    if not (
+        isinstance(rows, list)
+        and len(rows) == IMAGE_SIZE
+        and all(isinstance(row, str) and _HEX_ROW.fullmatch(row) for row in rows)
+    ):
+        raise SampleError(f'{where}: "image" must be 28 rows of 56 hex digits (0-9, a-f)')
 
 
 def _checked_strokes(strokes, where):
