@@ -44,7 +44,7 @@ import pygame as pg  # noqa: E402
 from deeplearning.core import cli  # noqa: E402
 from deeplearning.core.atomic import OutputError  # noqa: E402
 from deeplearning.personal.samples import DEFAULT_DIR  # noqa: E402
-from deeplearning.reading.pen import CANVAS_SIZE as CANVAS_SHAPE  # noqa: E402
+from deeplearning.reading.pen import CANVAS_SIZE  # noqa: E402
 from deeplearning.reading.recognize import TooManyMarks  # noqa: E402
 from deeplearning.ui.canvas import Canvas  # noqa: E402
 from deeplearning.ui.colours import DIVIDER, ORANGE  # noqa: E402
@@ -58,7 +58,7 @@ from deeplearning.ui.teacher import Teacher  # noqa: E402
 
 TITLE = "Handwritten digit recognizer"
 WINDOW_SIZE = (1280, 640)
-CANVAS_SIZE = CANVAS_SHAPE[0]  # the left half, square; the right half shows what was read
+CANVAS_SIDE = CANVAS_SIZE[0]  # px: the left half, square; the right half shows what was read
 FPS = 60
 LIVE_INTERVAL_MS = 100  # read the canvas at most this often while the button is down
 CLOSE_TIMEOUT_S = 10  # on quit, how long to wait for readings still to be reported
@@ -120,7 +120,7 @@ class App:
         elif event.type == pg.KEYDOWN:
             self.handle_key(event)
         elif event.type == pg.MOUSEBUTTONDOWN:
-            if event.button == 1 and event.pos[0] < CANVAS_SIZE:
+            if event.button == 1 and event.pos[0] < CANVAS_SIDE:
                 self.begin_stroke(event.pos)
             elif event.button == 1 and not drawing:
                 self.select_at(event.pos)
@@ -170,7 +170,7 @@ class App:
     def select_at(self, pos):
         """A click on the right half: select the digit whose box or tile is there."""
         reading = self.labeller.reading
-        index = digit_at((pos[0] - CANVAS_SIZE, pos[1]), reading.digits)
+        index = digit_at((pos[0] - CANVAS_SIDE, pos[1]), reading.digits)
         if index is not None:
             reading.select(index)
             self.panel = None
@@ -284,8 +284,8 @@ class App:
         screen.blit(self.canvas.surface, (0, 0))
         if self.panel is None:
             self.panel = self.drawer.draw(self.view())
-        screen.blit(self.panel, (CANVAS_SIZE, 0))
-        screen.fill(DIVIDER, (CANVAS_SIZE, 0, DIVIDER_WIDTH, WINDOW_SIZE[1]))
+        screen.blit(self.panel, (CANVAS_SIDE, 0))
+        screen.fill(DIVIDER, (CANVAS_SIDE, 0, DIVIDER_WIDTH, WINDOW_SIZE[1]))
 
     def save(self, screen):
         """Save the window to a new PNG in the save folder; its path, None if it failed."""
@@ -329,7 +329,7 @@ class App:
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])  # argparse refills it
     parser.add_argument(
         "--model",
         type=Path,

@@ -80,7 +80,7 @@ def preview_point(x, y):
     """Where a canvas point appears on screen in the copy on the right half."""
     x0, y0 = panel.PREVIEW_POS
     return (
-        app.CANVAS_SIZE + x0 + round(x * panel.PREVIEW_SCALE),
+        app.CANVAS_SIDE + x0 + round(x * panel.PREVIEW_SCALE),
         y0 + round(y * panel.PREVIEW_SCALE),
     )
 

@@ -597,3 +597,11 @@ def test_a_bad_model_file_is_one_clear_line_and_exit_1(tmp_path, problem):
         "another shape": "expected (None, 28, 28, 1) -> (None, 10)",
     }
     assert expected[problem] in lines[0]
+
+
+def test_help_describes_the_app_in_whole_sentences():
+    result = run_app("--help")
+    assert result.returncode == 0
+    words = " ".join(result.stdout.split())
+    summary = " ".join(app.__doc__.split("\n\n")[0].split())
+    assert summary.endswith(".") and summary in words
