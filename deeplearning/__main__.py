@@ -12,12 +12,12 @@
 """
 
 import importlib
-import os
 import sys
 
 from deeplearning.core import cli
 from deeplearning.core.errors import shown
 from deeplearning.core.quiet import quiet_imports
+from deeplearning.training.machine import quiet_tensorflow_log
 
 COMMANDS = {
     "data": "deeplearning.datasets.mnist",
@@ -41,10 +41,11 @@ def main(argv=None):
         print(USAGE, file=sys.stderr)
         print(f"error: {shown(name)}: no such command", file=sys.stderr)
         return 2
-    # Importing a training command imports TensorFlow (seconds): Ctrl-C meanwhile says
-    # `interrupted`, and TensorFlow's C++ start-up lines stay off stderr.
+    # A training command imports TensorFlow (seconds) once its arguments are checked: Ctrl-C
+    # meanwhile says `interrupted`, and TensorFlow's C++ start-up lines, and its CUDA error on
+    # a machine without a GPU, stay off stderr.
     cli.quiet_interrupts()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow_log()
     quiet_imports("tensorflow")
     command = importlib.import_module(COMMANDS[name])
     sys.argv[0] = f"python -m deeplearning {name}"

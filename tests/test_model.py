@@ -1,5 +1,9 @@
 """The CNN's architecture and model loading."""
 
+import os
+import subprocess
+import sys
+
 import keras
 import pytest
 from keras import layers
@@ -103,3 +107,20 @@ def test_a_model_of_another_shape_is_refused(tmp_path, make, given):
 def test_a_folder_is_not_a_model(tmp_path):
     with pytest.raises(ModelError, match="is a folder"):
         load_model(tmp_path)
+
+
+def test_a_tensorflow_command_prints_nothing_on_stderr_when_it_succeeds(tmp_path):
+    """Run as a user runs it (no TF_CPP_MIN_LOG_LEVEL of their own): on a machine without a
+    GPU, TensorFlow's `failed call to cuInit: ... CUDA error` must not be shown, as it reads
+    as a failure of the command."""
+    from conftest import ROOT
+
+    from deeplearning.training.model import DEFAULT_MODEL_PATH
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = tmp_path / "exported.onnx"
+    command = [sys.executable, "-m", "deeplearning", "export", DEFAULT_MODEL_PATH, "--out", out]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert out.is_file()

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, one_error_line, run_python
 
-from deeplearning.training import train
+from deeplearning.reading.runtime import load_exported
+from deeplearning.training import fitting, train
 from deeplearning.training.model import build_model, load_model
 from deeplearning.training.train import file_sha256
 
@@ -44,6 +45,8 @@ def test_command_saves_model_and_info(tmp_path, kaggle_dir, capsys):
     assert info["sha256"] == file_sha256(out)
     assert info["training_images"] == 300 and info["epochs_run"] == 1
     assert load_model(out).count_params() == 887_530
+    # The app reads the model through its export, which must be there and match it.
+    assert load_exported(out).predict(np.zeros((1, 28, 28, 1), np.float32)).shape == (1, 10)
     assert log.read_text().splitlines()[0].endswith("test_accuracy")
     # Without --force the model is kept.
     before = out.read_bytes()
@@ -268,13 +271,13 @@ def test_ctrl_c_during_training_says_interrupted(tmp_path, kaggle_dir):
 def test_a_log_that_cannot_be_written_does_not_stop_training(tmp_path, capsys, monkeypatch):
     from deeplearning.core.atomic import OutputError
 
-    log = train.EpochLog(tmp_path / "log.csv")
+    log = fitting.EpochLog(tmp_path / "log.csv")
     log.rows = [{"epoch": 1, "seconds": 1.0}]
 
     def full_disk(path, overwrite=True):
         raise OutputError(f"{path}: cannot write (No space left on device)")
 
-    monkeypatch.setattr(train, "atomic_path", full_disk)
+    monkeypatch.setattr(fitting, "atomic_path", full_disk)
     log.write()
     log.write()
     assert "No space left on device" in str(log.error)
@@ -316,3 +319,65 @@ def test_command_fine_tunes_a_saved_model(tmp_path, kaggle_dir, capsys):
     assert "none.keras: model file not found" in capsys.readouterr().err
     assert train.main([*args, "--force", "--initial-rate", "0"]) == 1
     assert "--initial-rate: 0 is out of range" in capsys.readouterr().err
+
+
+# --- the shipped model is never a training's output -------------------------------------------
+
+
+def test_training_writes_its_own_model_by_default(tmp_path):
+    from deeplearning.training.model import DEFAULT_MODEL_PATH
+
+    out = train.parse_args(["--data", str(tmp_path)]).out
+    assert out == DEFAULT_MODEL_PATH.with_name("mnist_cnn_trained.keras")
+    written = [str(out.with_suffix(suffix)) for suffix in (".keras", ".json", ".onnx")]
+    ignored = subprocess.run(["git", "check-ignore", *written], cwd=ROOT, capture_output=True)
+    assert ignored.stdout.decode().splitlines() == written  # git leaves them out
+
+
+@pytest.mark.parametrize("name", ["the model", "a link to it", "an .h5 beside it"])
+def test_the_shipped_model_is_refused_even_with_force(tmp_path, capsys, no_work, name):
+    from deeplearning.training.model import DEFAULT_MODEL_PATH
+
+    out = {
+        "the model": DEFAULT_MODEL_PATH,
+        "a link to it": tmp_path / "link.keras",
+        "an .h5 beside it": DEFAULT_MODEL_PATH.with_suffix(".h5"),  # its .json and .onnx
+    }[name]
+    (tmp_path / "link.keras").symlink_to(DEFAULT_MODEL_PATH)
+    before = {p: p.read_bytes() for p in DEFAULT_MODEL_PATH.parent.glob("mnist_cnn.*")}
+    assert train.main(["--data", str(tmp_path), "--out", str(out), "--force"]) == 1
+    line = one_error_line(capsys.readouterr().err, out, "the shipped model", "--out")
+    assert "--force" not in line
+    assert {p: p.read_bytes() for p in DEFAULT_MODEL_PATH.parent.glob("mnist_cnn.*")} == before
+
+
+# --- paths and options are checked before TensorFlow is imported ------------------------------
+
+CHECK_WITHOUT_TENSORFLOW = """
+import sys
+from deeplearning.__main__ import main
+status = main(sys.argv[1:])
+heavy = sorted({"tensorflow", "keras"} & set(sys.modules))
+print("imported:", " ".join(heavy) or "nothing heavy")
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["train", "--data", "{missing}", "--out", "{tmp}/m.keras"], "train.csv: file not found"),
+        (["train", "--out", "{tmp}/m.keras", "--start-from", "{missing}/m.keras"], "not found"),
+        (["evaluate", "--mnist", "{missing}"], "folder not found"),
+        (["evaluate", "--model", "{missing}/m.keras", "--mnist", "{tmp}"], "not found"),
+        (["export", "{missing}/m.keras"], "model file not found"),
+        (["teach", "--samples", "{missing}"], "no such folder"),
+        (["notebook", "--data", "{missing}", "--out", "{tmp}/n.ipynb"], "no such file"),
+    ],
+)
+def test_a_command_checks_its_paths_before_importing_tensorflow(tmp_path, command, message):
+    argv = [a.format(missing=tmp_path / "missing", tmp=tmp_path) for a in command]
+    result = run_python("-c", CHECK_WITHOUT_TENSORFLOW, *argv)
+    assert result.returncode == 1
+    one_error_line(result.stderr, message)
+    assert result.stdout.splitlines()[-1] == "imported: nothing heavy"

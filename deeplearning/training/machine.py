@@ -1,9 +1,11 @@
-"""The machine a model is trained on: one line describing it for the model's record, and the
-precision it computes fastest in."""
+"""The machine a model is trained on: one line describing it for the model's record, the
+precision it computes fastest in, and how much TensorFlow says on stderr there."""
 
 import contextlib
 import os
 import platform
+import shutil
+from pathlib import Path
 
 
 def _cpuinfo(key):
@@ -46,3 +48,19 @@ def computing_in(precision):
         yield
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def has_nvidia_gpu():
+    """Whether the machine has an NVIDIA GPU (its device file, or the driver's nvidia-smi)."""
+    return Path("/dev/nvidia0").exists() or shutil.which("nvidia-smi") is not None
+
+
+def quiet_tensorflow_log():
+    """Keep TensorFlow's C++ log to errors; on a machine without an NVIDIA GPU, off altogether.
+
+    There its one error line is `failed call to cuInit: ... CUDA error`, printed at the first
+    look for a device, which reads as a failure of the command; CUDA_VISIBLE_DEVICES="" does
+    not stop it. Python errors still raise. A level the user set is kept. It takes effect only
+    if set before TensorFlow is imported.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2" if has_nvidia_gpu() else "3")

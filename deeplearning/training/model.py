@@ -1,9 +1,10 @@
-"""The CNN: two 5x5 conv blocks, two 3x3 conv blocks, a dense layer and a softmax."""
+"""The CNN: two 5x5 conv blocks, two 3x3 conv blocks, a dense layer and a softmax.
+
+Keras is imported inside the functions: the commands import this module to check their
+arguments, before they pay seconds for TensorFlow.
+"""
 
 from pathlib import Path
-
-import keras
-from keras import layers
 
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
 from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, TRAIN_COMMAND, ModelError
@@ -13,6 +14,9 @@ INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
 def build_model():
     """The 5-layer CNN (887,530 parameters). Input: (N, 28, 28, 1) floats in [0, 1], ink bright."""
+    import keras
+    from keras import layers
+
     return keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
@@ -39,6 +43,8 @@ def compile_model(model, steps_per_execution=1, learning_rate=0.001):
     `steps_per_execution` runs several batches per call into TensorFlow; it changes nothing
     the model computes, only how often Python is involved.
     """
+    import keras
+
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="categorical_crossentropy",
@@ -63,14 +69,22 @@ def inference_function(model):
     )
 
 
-def load_model(path=None):
-    """Load a saved `.keras` model with Keras's safe mode on; raise ModelError if that fails
-    or if it does not take (None, 28, 28, 1) images to (None, 10) probabilities."""
-    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+def check_model_file(path):
+    """The path of a model file that is there, or ModelError: a check before any work."""
+    path = Path(path)
     if path.is_dir():
         raise ModelError(f"{path}: is a folder, not a model file")
     if not path.is_file():
         raise ModelError(f"{path}: model file not found; train one with: {TRAIN_COMMAND}")
+    return path
+
+
+def load_model(path=None):
+    """Load a saved `.keras` model with Keras's safe mode on; raise ModelError if that fails
+    or if it does not take (None, 28, 28, 1) images to (None, 10) probabilities."""
+    path = check_model_file(DEFAULT_MODEL_PATH if path is None else path)
+    import keras
+
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a damaged file.

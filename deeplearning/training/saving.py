@@ -7,10 +7,33 @@ from pathlib import Path
 
 from deeplearning.core import cli
 from deeplearning.core.atomic import OutputError, atomic_paths
-from deeplearning.core.errors import shown
-from deeplearning.reading.runtime import exported_path, file_sha256
+from deeplearning.core.errors import InputError, shown
+from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, exported_path, file_sha256
 from deeplearning.training.export import export_model
 from deeplearning.training.model import build_model
+
+
+def model_files(path):
+    """What saving a model at `path` writes: the model, its JSON and its ONNX export."""
+    path = Path(path)
+    return [path, path.with_suffix(".json"), exported_path(path)]
+
+
+def check_not_shipped(out, base=None):
+    """Refuse, even with --force, an `out` that is the shipped model or `base` (the model a run
+    starts from), through a link too, or whose JSON or export would replace one of theirs."""
+    for model, what in ((DEFAULT_MODEL_PATH, "the shipped model"), (base, "the base model")):
+        if model is None:
+            continue
+        kept = {path.resolve() for path in model_files(model)}
+        if Path(out).resolve() == Path(model).resolve():
+            raise InputError(f"{out}: is {what}; a new model goes to another file (--out)")
+        for written in model_files(out):
+            if written.resolve() in kept:
+                raise InputError(
+                    f"{out}: its {written.name} would replace {what}'s; "
+                    "a new model goes to another file (--out)"
+                )
 
 
 def save_model(model, path, info, overwrite=True, export=False):

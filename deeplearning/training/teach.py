@@ -27,11 +27,11 @@ import numpy as np
 
 from deeplearning.core import cli
 from deeplearning.core.atomic import check_outputs
-from deeplearning.core.errors import InputError
 from deeplearning.personal.progress import MIN_SAMPLES, STEP, progress_line
 from deeplearning.personal.samples import DEFAULT_DIR, SampleError, SampleSet, how_many
 from deeplearning.reading.images import NUM_CLASSES
 from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, exported_path
+from deeplearning.training.saving import check_not_shipped
 
 EPOCHS = 6
 LEARNING_RATE = 2e-4  # a fifth of Adam's default: adjust the model, do not retrain it
@@ -200,13 +200,6 @@ def parse_args(argv):
     )
     parser.add_argument("--seed", type=cli.seed, default=0, help="random seed (default 0)")
     return parser.parse_args(argv)
-
-
-def check_not_shipped(out, base):
-    """Refuse to write over the shipped model or the base model, even with --force."""
-    for protected, what in ((DEFAULT_MODEL_PATH, "the shipped model"), (base, "the base model")):
-        if out.resolve() == Path(protected).resolve():
-            raise InputError(f"{out}: is {what}; a taught model goes to another file")
 
 
 def run(argv):

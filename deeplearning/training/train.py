@@ -7,40 +7,33 @@ weights) when it stalls for 5.
 
 Command line:
 
-    python -m deeplearning train --data data/            # full run, saves model/mnist_cnn.keras
+    python -m deeplearning train --data data/            # full run: model/mnist_cnn_trained.keras
     python -m deeplearning train --data data/ --dry-run  # one quick epoch, saves nothing
+
+A run saves the model with its JSON record and its ONNX export (the app reads a `.keras` model
+through it), never over the shipped model/mnist_cnn.keras. Every path and option is checked
+before TensorFlow is imported: a mistake is said in a moment, not after seconds of start-up.
 """
 
 import argparse
-import csv
 import functools
 import platform
 import sys
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
-from sklearn.model_selection import train_test_split
-from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
 from deeplearning.core import cli
-from deeplearning.core.atomic import OutputError, atomic_path, check_outputs
+from deeplearning.core.atomic import check_outputs
 from deeplearning.core.errors import InputError
-from deeplearning.datasets.mnist import load_test_csv, load_train_csv
+from deeplearning.datasets.mnist import DataError, load_test_csv, load_train_csv
 from deeplearning.datasets.submission import read_submission
 from deeplearning.reading.images import NUM_CLASSES, NUM_PIXELS, to_model_input
-from deeplearning.reading.runtime import file_sha256
-from deeplearning.training.evaluate import accuracy_report
+from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, file_sha256
 from deeplearning.training.machine import computing_in, machine_description
-from deeplearning.training.model import (
-    DEFAULT_MODEL_PATH,
-    build_model,
-    compile_model,
-    load_model,
-)
-from deeplearning.training.saving import save_or_rescue
+from deeplearning.training.model import build_model, check_model_file, compile_model, load_model
+from deeplearning.training.saving import check_not_shipped, model_files, save_or_rescue
 
 BATCH_SIZE = 32
 MAX_EPOCHS = 100
@@ -56,6 +49,19 @@ DECAY_PER_EPOCH = 0.8
 SCHEDULES = ("plateau", "decay")
 DEFAULT_UNIPEN_COPIES = 4
 MODEL_SUFFIXES = (".keras", ".h5")  # the formats Keras saves a whole model in
+# A training's own model: the shipped model/mnist_cnn.keras stays as it came (.gitignore'd).
+DEFAULT_OUT = DEFAULT_MODEL_PATH.with_name("mnist_cnn_trained.keras")
+# Keras objects, in fitting.py so that this module imports no TensorFlow, are found here too.
+IN_FITTING = ("make_augmenter", "AugmentedBatches", "EpochLog")
+
+
+def __getattr__(name):
+    """train.EpochLog and the like, as the notebook and the benchmarks use them (PEP 562)."""
+    if name in IN_FITTING:
+        from deeplearning.training import fitting
+
+        return getattr(fitting, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def split_validation(images, labels):
@@ -63,37 +69,12 @@ def split_validation(images, labels):
 
     Images become float32 (N, 28, 28, 1) in [0, 1]; labels become one-hot vectors.
     """
+    import keras
+    from sklearn.model_selection import train_test_split
+
     x = to_model_input(images)
     y = keras.utils.to_categorical(labels, NUM_CLASSES)
     return train_test_split(x, y, test_size=VALIDATION_FRACTION, random_state=SPLIT_SEED)
-
-
-def make_augmenter():
-    """Small random rotations, zooms and shifts: new but plausible digits every epoch."""
-    return ImageDataGenerator(
-        rotation_range=10, zoom_range=0.1, width_shift_range=0.1, height_shift_range=0.1
-    )
-
-
-class AugmentedBatches(keras.utils.PyDataset):
-    """ImageDataGenerator's batches, prepared by `workers` threads ahead of the model.
-
-    The augmentation is exactly the generator's; the threads only let the next batches be
-    made while the model trains on the current one.
-    """
-
-    def __init__(self, x, y, batch_size=BATCH_SIZE, workers=1):
-        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=64)
-        self.batches = make_augmenter().flow(x, y, batch_size=batch_size)
-
-    def __len__(self):
-        return len(self.batches)
-
-    def __getitem__(self, index):
-        return self.batches[index]
-
-    def on_epoch_end(self):
-        self.batches.on_epoch_end()  # reshuffle, as the generator does
 
 
 def decaying_rate(epoch, rate=None, initial=INITIAL_RATE):
@@ -109,6 +90,8 @@ def make_callbacks(schedule="plateau", initial_rate=INITIAL_RATE):
     `plateau`, the tutorial's: halve the rate when validation loss stalls for 3 epochs.
     `decay`: lower it a little every epoch, so that late epochs refine rather than wander.
     """
+    import keras
+
     if schedule == "plateau":
         annealer = keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", patience=3, factor=0.5, min_lr=1e-5, verbose=1
@@ -121,53 +104,6 @@ def make_callbacks(schedule="plateau", initial_rate=INITIAL_RATE):
         annealer,
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True),
     ]
-
-
-class EpochLog(keras.callbacks.Callback):
-    """Write one CSV row per epoch: training seconds so far, learning rate and metrics.
-
-    With `test` = (x, y) it also records accuracy on that held-out set. It is only
-    written down, never used to steer training, so the test set stays unseen; the time it
-    takes is left out of `seconds`. Without `path` the rows are only kept (a dry run).
-    The first write does not replace an existing file unless `overwrite`. A write that
-    fails (a full disk) is said once on stderr and kept in `error`: training goes on.
-    """
-
-    def __init__(self, path, test=None, overwrite=True):
-        super().__init__()
-        self.path, self.test = None if path is None else Path(path), test
-        self.overwrite, self.error = overwrite, None
-        self.rows = []
-
-    def on_train_begin(self, logs=None):
-        self.start, self.monitoring = time.perf_counter(), 0.0
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        row = {"epoch": epoch + 1, "seconds": round(now - self.start - self.monitoring, 1)}
-        row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        row.update({key: round(float(value), 5) for key, value in (logs or {}).items()})
-        if self.test is not None:
-            report = accuracy_report(self.model, *self.test)
-            row["test_accuracy"] = round(report.accuracy, 5)
-            print(f"epoch {epoch + 1}: test accuracy {row['test_accuracy']:.4f} (monitor only)")
-        self.rows.append(row)
-        if self.path is not None:
-            self.write()
-        self.monitoring += time.perf_counter() - now
-
-    def write(self):
-        try:
-            with atomic_path(self.path, self.overwrite) as tmp, open(tmp, "w", newline="") as file:
-                writer = csv.DictWriter(file, fieldnames=list(self.rows[-1]))
-                writer.writeheader()
-                writer.writerows(self.rows)
-        except OutputError as error:
-            if self.error is None:
-                print(f"warning: {error}; training goes on", file=sys.stderr)
-            self.error = error
-            return
-        self.overwrite, self.error = True, None  # the file is this run's own now
 
 
 def train(
@@ -197,6 +133,10 @@ def train(
     `start_from` (a saved model's path) fine-tunes its weights instead of fresh ones,
     starting at `initial_rate`.
     """
+    import keras
+
+    from deeplearning.training.fitting import AugmentedBatches
+
     x_train, x_val, y_train, y_val = split_validation(images, labels)
     if traced_copies:
         from deeplearning.pen_data.tracing import traced_copies as trace_and_draw
@@ -242,6 +182,9 @@ def train(
 
 def training_info(data, count, history, seconds, batch_size):
     """What a reader of the model needs to know about how it was trained."""
+    import keras
+    import tensorflow as tf
+
     val_acc = history.history.get("val_accuracy", [])
     val_loss = history.history.get("val_loss", [])
     return {
@@ -284,8 +227,9 @@ def parse_args(argv):
     parser.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_MODEL_PATH,
-        help="model file to write (.keras or .h5), with a JSON file beside it",
+        default=DEFAULT_OUT,
+        help="model file to write (.keras or .h5; default model/mnist_cnn_trained.keras), with "
+        "its JSON record and ONNX export beside it; never the shipped model/mnist_cnn.keras",
     )
     parser.add_argument(
         "--force", action="store_true", help="overwrite an existing model, its JSON or the log"
@@ -389,10 +333,26 @@ def available_memory():
 
 
 def output_paths(args):
-    """What a run writes, as check_outputs takes them: the model, its JSON and the log."""
-    json_file = args.out.with_suffix(".json")
-    paths = [(args.out, MODEL_SUFFIXES, "model file"), (json_file, None, "model's JSON file")]
+    """What a run writes, as check_outputs takes them: the model, its JSON, its export and
+    the log."""
+    model, json_file, exported = model_files(args.out)
+    paths = [
+        (model, MODEL_SUFFIXES, "model file"),
+        (json_file, None, "model's JSON file"),
+        (exported, None, "model's ONNX export"),
+    ]
     return paths + ([(args.log, None, "log")] if args.log else [])
+
+
+def check_data(args):
+    """The CSV files a run reads are there (what they hold is checked as they are read)."""
+    names = ["train.csv", *(["test.csv", "test_labels.csv"] if args.watch_test else [])]
+    for path in (args.data / name for name in names):
+        if not path.exists():
+            raise DataError(
+                f"{path}: file not found; make it with: "
+                f"python -m deeplearning data mnist --out {args.data}"
+            )
 
 
 def main(argv=None):
@@ -401,10 +361,13 @@ def main(argv=None):
 
 def run(argv):
     args = parse_args(argv)
-    # Every path before any work; a dry run writes nothing, so existing files do no harm.
+    # Every path before any work, and before TensorFlow's seconds of start-up; a dry run
+    # writes nothing, so existing files do no harm.
+    check_not_shipped(args.out, args.start_from)
     check_outputs(output_paths(args), force=args.force or args.dry_run)
     if args.start_from:
-        load_model(args.start_from)  # a ModelError naming the file, before any work
+        check_model_file(args.start_from)
+    check_data(args)
     images, labels = load_train_csv(args.data / "train.csv")
     pen_digits, held_out = [], []
     if args.unipen:
@@ -426,6 +389,12 @@ def run(argv):
             f"pen digits: training on {len(pen_digits)} by {writers} writers from {args.unipen}; "
             f"{len(held_out)} by held-out writers left out"
         )
+    import keras
+
+    from deeplearning.training.fitting import EpochLog
+
+    if args.start_from:
+        load_model(args.start_from)  # a ModelError naming the file, before the training
     keras.utils.set_random_seed(args.seed)
     print(
         f"training on {len(images)} images from {args.data / 'train.csv'}, "
@@ -469,7 +438,8 @@ def run(argv):
     if args.dry_run:
         print("dry run: nothing saved (no model, no JSON, no log)")
         return 0
-    status = save_or_rescue(model, args.out, info, overwrite=args.force)
+    # The app reads a .keras model only through an export that matches it.
+    status = save_or_rescue(model, args.out, info, overwrite=args.force, export=True)
     if log and log.error:
         log.write()  # one more try, now that the model is safe
         if log.error:
