@@ -65,7 +65,7 @@ CSV_FILE = "samples.csv"
 OLD_STROKES_FILE = "strokes.jsonl"  # the earlier format's strokes, line for line with the CSV
 LOCK_FILE = ".lock"
 TAUGHT_MODEL_FILE = "mnist_cnn_taught.keras"  # the model taught on a folder's samples
-ID_PATTERN = re.compile(r"[0-9a-f]{12}")
+_ID = re.compile(r"[0-9a-f]{12}")
 _HEX_ROW = re.compile(r"[0-9a-f]{56}")  # a row of the image: 28 pixels, 00-ff each
 
 
@@ -148,7 +148,7 @@ class SampleSet:
     def samples(self):
         """Every sample, checked, in the order they were saved. Raises SampleError naming
         the file and line for a missing or damaged set."""
-        if not (self.path.exists() or self.path.is_symlink() or self._in_old_format()):
+        if not (self.path.exists() or self._in_old_format()):
             raise SampleError(f"{self.path}: no such file; label digits in the app to make it")
         return [_sample(line.record) for line in self._current_lines()[0]]
 
@@ -327,7 +327,7 @@ def _json_object(raw, where, last=False):
 def _checked_record(raw, where, last):
     record = _json_object(raw, where, last)
     sample_id = record.get("id")
-    if not isinstance(sample_id, str) or not ID_PATTERN.fullmatch(sample_id):
+    if not isinstance(sample_id, str) or not _ID.fullmatch(sample_id):
         raise SampleError(f'{where}: "id" must be 12 hex digits (0-9, a-f)')
     _checked_label(record.get("label"), where)
     _checked_image(record.get("image"), where)
@@ -352,11 +352,9 @@ def _checked_image(rows, where):
 
 
 def _checked_strokes(strokes, where):
-    """The strokes as float arrays (n, 2), or SampleError."""
     message = f'{where}: "strokes" must be a non-empty list of strokes, each a list of [x, y]'
     if not isinstance(strokes, list) or not strokes:
         raise SampleError(message)
-    arrays = []
     for stroke in strokes:
         try:
             array = np.asarray(stroke, float)
@@ -366,8 +364,6 @@ def _checked_strokes(strokes, where):
             raise SampleError(message)
         if not np.isfinite(array).all():
             raise SampleError(f"{where}: a stroke point is not a finite number")
-        arrays.append(array)
-    return arrays
 
 
 def _read_old_strokes(path):
