@@ -13,8 +13,9 @@ digit as that digit (a correction), Enter saves every digit not saved yet as it 
 the samples go to the --samples folder. Another digit key on a saved digit corrects its
 sample, Delete or Backspace removes it. T teaches a model on those samples in the
 background and reads with it once it is ready; M switches between the shipped model and the
-taught one. S saves the window to drawing-YYYYmmdd-HHMMSS.png (never over another file);
-Q or closing the window quits; so does Ctrl-C in the terminal.
+taught one. S saves the window to data/drawings/drawing-YYYYmmdd-HHMMSS.png in the project
+(never over another file) and says so on the panel; Q or closing the window quits; so does
+Ctrl-C in the terminal.
 
     python app.py                  # the taught model if there is one, else the shipped one
     python app.py --model PATH     # another model
@@ -43,17 +44,18 @@ import pygame as pg  # noqa: E402
 
 from deeplearning.core import cli  # noqa: E402
 from deeplearning.core.atomic import OutputError  # noqa: E402
+from deeplearning.core.errors import shown  # noqa: E402
 from deeplearning.personal.samples import DEFAULT_DIR  # noqa: E402
 from deeplearning.reading.pen import CANVAS_SIZE  # noqa: E402
 from deeplearning.reading.recognize import TooManyMarks  # noqa: E402
 from deeplearning.ui.canvas import Canvas  # noqa: E402
-from deeplearning.ui.colours import DIVIDER, ORANGE  # noqa: E402
+from deeplearning.ui.colours import BLUE, DIVIDER, ORANGE  # noqa: E402
 from deeplearning.ui.labelling import Labeller, check_samples_folder  # noqa: E402
 from deeplearning.ui.models import BASE, TAUGHT, Models, load_first  # noqa: E402
 from deeplearning.ui.panel import Panel, View, digit_at  # noqa: E402
 from deeplearning.ui.reader import Reader  # noqa: E402
 from deeplearning.ui.report import Outcome, Reporter, reading_record  # noqa: E402
-from deeplearning.ui.snapshot import save_window  # noqa: E402
+from deeplearning.ui.snapshot import DRAWINGS_DIR, from_here, save_window  # noqa: E402
 from deeplearning.ui.teacher import Teacher  # noqa: E402
 
 TITLE = "Handwritten digit recognizer"
@@ -62,6 +64,7 @@ CANVAS_SIDE = CANVAS_SIZE[0]  # px: the left half, square; the right half shows 
 FPS = 60
 LIVE_INTERVAL_MS = 100  # read the canvas at most this often while the button is down
 CLOSE_TIMEOUT_S = 10  # on quit, how long to wait for readings still to be reported
+NOTICE_SECONDS = 4  # how long the panel says where the window was saved
 DIVIDER_WIDTH = 2
 DIGIT_KEYS = {
     **{getattr(pg, f"K_{digit}"): digit for digit in range(10)},
@@ -83,7 +86,7 @@ class App:
         recognizer,
         jsonl=False,
         out=None,
-        save_dir=".",
+        save_dir=DRAWINGS_DIR,
         samples_dir=DEFAULT_DIR,
         taught=False,
         base_model=None,
@@ -103,6 +106,7 @@ class App:
         self.panel = None  # the right half, drawn again only when what it shows changes
         self.drawer = Panel()
         self.save_requested = False
+        self.notice = None  # (words, colour, until ms): over the panel's message for a while
         self.answer = None  # the panel's message if a key press gave it: the ink may outdate it
         self.running = True
         self.clock = pg.time.Clock()
@@ -221,6 +225,8 @@ class App:
             self.show(job, digits, error)
         for outcome in self.teacher.update():
             self.apply(outcome)
+        if self.notice is not None and now_ms >= self.notice[2]:
+            self.notice, self.panel = None, None
         due = now_ms - self.last_read_ms >= LIVE_INTERVAL_MS
         if self.canvas.drawing and self.canvas.unsent and due:
             self.read()
@@ -276,8 +282,8 @@ class App:
             counts=self.labeller.counts,
             model=self.teacher.models.name(),
             teaching=self.teacher.status,
-            message=self.reporter.message,
-            message_colour=self.reporter.colour,
+            message=self.notice[0] if self.notice else self.reporter.message,
+            message_colour=self.notice[1] if self.notice else self.reporter.colour,
         )
 
     def draw(self, screen):
@@ -288,14 +294,21 @@ class App:
         screen.fill(DIVIDER, (CANVAS_SIDE, 0, DIVIDER_WIDTH, WINDOW_SIZE[1]))
 
     def save(self, screen):
-        """Save the window to a new PNG in the save folder; its path, None if it failed."""
+        """Save the window to a new PNG in the save folder, and say where on the panel for a
+        while; its path, None if it failed."""
         try:
             path = save_window(screen, self.save_dir)
         except (OutputError, pg.error) as error:
             self.reporter.error(f"could not save the window: {error}")
+            self.tell_for_a_while(f"Could not save the window: {error}", ORANGE)
             return None
         self.reporter.saved(path)
+        self.tell_for_a_while(f"Saved {shown(from_here(path))}", BLUE)
         return path
+
+    def tell_for_a_while(self, words, colour):
+        self.notice = (words, colour, pg.time.get_ticks() + 1000 * NOTICE_SECONDS)
+        self.panel = None
 
     def step(self, screen):
         """One frame: events, live reading, drawing, a requested save, then the flip."""

@@ -399,6 +399,54 @@ def test_s_saves_the_window_without_overwriting(driver, tmp_path, capsys):
     assert all(line["event"] == "stroke" for line in driver.lines())
 
 
+def test_s_saves_into_a_folder_made_when_needed_and_the_panel_says_where(
+    recognizer, screen, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    out, folder = io.StringIO(), tmp_path / "drawings" / "new"
+    application = app.App(recognizer, out=out, save_dir=folder, samples_dir=tmp_path / "samples")
+    driver = Driver(application, screen, out)
+    try:
+        driver.key(pg.K_s)
+        driver.frame()
+        [saved] = folder.glob("drawing-*.png")
+        assert out.getvalue() == f"saved: {saved}\n"
+        # Said on the panel, as a path from the current folder, for a few seconds.
+        assert application.view().message == f"Saved drawings/new/{saved.name}"
+        application.update(pg.time.get_ticks() + 1000 * app.NOTICE_SECONDS)
+        assert application.view().message == "" and application.panel is None
+    finally:
+        application.close()
+
+
+def test_a_picture_that_cannot_be_saved_is_said_so_on_the_panel(
+    recognizer, screen, tmp_path, capsys
+):
+    folder = tmp_path / "a file"
+    folder.write_text("")
+    application = app.App(recognizer, save_dir=folder, samples_dir=tmp_path / "samples")
+    driver = Driver(application, screen, io.StringIO())
+    try:
+        driver.key(pg.K_s)
+        driver.frame()
+    finally:
+        application.close()
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: could not save the window: {folder}")
+    assert application.view().message == f"C{line.removeprefix('error: c')}"
+    assert application.view().message_colour == ORANGE
+
+
+def test_drawings_go_to_a_folder_of_the_project_that_git_ignores(recognizer, screen, tmp_path):
+    application = app.App(recognizer, samples_dir=tmp_path)
+    application.close()
+    assert application.save_dir == ROOT / "data" / "drawings"
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    drawing = "data/drawings/drawing-20240506-070809.png"
+    assert subprocess.run(["git", "check-ignore", "-q", drawing], cwd=ROOT).returncode == 0
+
+
 def test_save_names_add_a_number(tmp_path):
     now = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1))
     names = [path.name for path in itertools.islice(save_names(tmp_path, now), 3)]
