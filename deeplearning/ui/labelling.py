@@ -234,7 +234,8 @@ def teaching_hint(total):
 
 
 def failure(action, error):
-    """The Outcome of a change to the sample set that failed: the panel and stderr say why."""
+    """The Outcome of an action that failed on bad input or a file-system error (a damaged
+    sample set, a read-only folder): the panel and stderr say why."""
     reason = cli.describe_os_error(error) if isinstance(error, OSError) else shown(str(error))
     return Outcome(f"Could not {action}: {reason}", ORANGE, error=f"could not {action}: {reason}")
 
