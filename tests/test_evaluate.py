@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deeplearning.datasets.mnist import MNIST_FILES
+from deeplearning.datasets.mnist import MNIST_FILES, mnist_to_csvs
 from deeplearning.reading.images import NUM_CLASSES, to_model_input
 from deeplearning.training import evaluate
 from deeplearning.training.model import build_model, compile_model
@@ -109,6 +109,31 @@ def test_model_on_mnist_folder_prints_report_json_and_writes_pngs(
     assert "confusion matrix:" in out and "true\\pred" in out
     for png in (errors_png, confusion_png):
         assert png.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_the_data_commands_csvs_serve_as_the_idx_folder(capsys, tmp_path, model_path, mnist_sample):
+    """data/ as `python -m deeplearning data mnist` writes it (no IDX files): the same test
+    images in the same order, so the same figures."""
+    images, labels = mnist_sample
+    train, test = (images[:10], labels[:10]), (images[-TEST_COUNT:], labels[-TEST_COUNT:])
+    csvs = tmp_path / "data"
+    mnist_to_csvs(train, test, csvs)
+    idx = write_mnist_folder(tmp_path / "mnist", train, test)
+    summaries = []
+    for folder in (idx, csvs):
+        assert evaluate.main(["--model", str(model_path), "--mnist", str(folder)]) == 0
+        summaries.append(last_json(capsys.readouterr().out))
+    assert summaries[0] == summaries[1] and summaries[1]["count"] == TEST_COUNT
+
+
+def test_a_folder_without_mnist_says_how_to_make_it(capsys, tmp_path, model_path):
+    code = evaluate.main(["--model", str(model_path), "--mnist", str(tmp_path)])
+    assert_clean_error(capsys, code, tmp_path, "python -m deeplearning data mnist --out")
+    one_image = (np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8))
+    mnist_to_csvs(one_image, one_image, tmp_path)
+    (tmp_path / "test_labels.csv").unlink()  # test.csv without its labels is no test set
+    code = evaluate.main(["--model", str(model_path), "--mnist", str(tmp_path)])
+    assert_clean_error(capsys, code, tmp_path / "test_labels.csv", "not found")
 
 
 def test_existing_png_is_kept_unless_force(capsys, tmp_path, model_path, mnist_dir):

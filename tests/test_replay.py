@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from deeplearning.datasets.mnist import mnist_to_csvs
 from deeplearning.pen_data import replay, tracing
 from deeplearning.reading import pen
 
@@ -341,9 +342,14 @@ def test_command_scores_and_draws_failures_end_to_end(tmp_path, capsys, monkeypa
     assert grid is not None and grid.shape[0] == rows * (replay.TILE_SIZE + replay.CROP_SIZE + 28)
 
 
-def test_command_reads_replayed_digits_with_the_real_model(tmp_path, capsys, mnist_sample):
+@pytest.mark.parametrize("kind", ["IDX files", "the data command's CSVs"])
+def test_command_reads_replayed_digits_with_the_real_model(tmp_path, capsys, mnist_sample, kind):
     images, labels = mnist_sample
-    folder = fake_mnist(tmp_path / "mnist", images[:40], labels[:40])
+    if kind == "IDX files":
+        folder = fake_mnist(tmp_path / "mnist", images[:40], labels[:40])
+    else:
+        folder = tmp_path / "data"
+        mnist_to_csvs((images[40:50], labels[40:50]), (images[:40], labels[:40]), folder)
     assert replay.main(["--mnist", str(folder), "--count", "40", "--numbers", "10"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["single_count"] == 40 and result["number_count"] == 10

@@ -359,34 +359,68 @@ def _idx_shape(path, file):
 
 def find_idx_file(directory, stem):
     """Find `stem` in `directory`, gzipped or not, with a dash or a dot before 'idx'."""
-    directory = Path(directory)
-    names = [stem, stem.replace("-idx", ".idx")]
-    for name in names:
+    found = _idx_file(directory, stem)
+    if found is None:
+        raise DataError(
+            f"{Path(directory) / stem}: file not found (also looked for .gz and '.idx' names)"
+        )
+    return found
+
+
+def _idx_file(directory, stem):
+    """The path of `stem` in `directory` under any of the names MNIST goes by, or None."""
+    for name in (stem, stem.replace("-idx", ".idx")):
         for suffix in ("", ".gz"):
-            candidate = directory / (name + suffix)
+            candidate = Path(directory) / (name + suffix)
             if candidate.is_file():
                 return candidate
-    raise DataError(f"{directory / stem}: file not found (also looked for .gz and '.idx' names)")
+    return None
 
 
 def load_mnist(source):
     """Load MNIST from a folder of IDX files: ((x_train, y_train), (x_test, y_test)), uint8."""
+    source = _mnist_folder(source)
+    return _idx_split(source, "train"), _idx_split(source, "test")
+
+
+def load_test_set(source):
+    """MNIST's 10,000 test images and labels, uint8: from a folder of IDX files, or from the
+    test.csv and test_labels.csv that the data command writes (the same images, in order)."""
+    source = _mnist_folder(source)
+    if (source / "test.csv").exists():
+        from deeplearning.datasets.submission import read_submission  # it imports this module
+
+        images = load_test_csv(source / "test.csv")
+        labels = read_submission(source / "test_labels.csv", expected_count=len(images))
+        return images, labels.astype(np.uint8)
+    if _idx_file(source, MNIST_FILES["test_images"]) is None:
+        raise DataError(
+            f"{source}: no MNIST test images: neither its IDX files nor test.csv; make them "
+            f"with: python -m deeplearning data mnist --out {source}"
+        )
+    return _idx_split(source, "test")
+
+
+def _mnist_folder(source):
     source = Path(source)
     if not source.is_dir():
         raise DataError(f"{source}: folder not found")
-    arrays = {key: read_idx(find_idx_file(source, stem)) for key, stem in MNIST_FILES.items()}
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-            raise DataError(f"{source}: {split} images have shape {images.shape}, not (N, 28, 28)")
-        if labels.ndim != 1 or len(labels) != len(images):
-            raise DataError(f"{source}: {len(images)} {split} images but {labels.shape} labels")
-        if labels.max(initial=0) >= NUM_CLASSES:
-            raise DataError(f"{source}: {split} labels hold {labels.max()}, labels must be 0..9")
-    return (
-        (arrays["train_images"], arrays["train_labels"]),
-        (arrays["test_images"], arrays["test_labels"]),
+    return source
+
+
+def _idx_split(source, split):
+    """One split of MNIST ("train" or "test") from its IDX files: (images, labels), checked."""
+    images, labels = (
+        read_idx(find_idx_file(source, MNIST_FILES[f"{split}_{kind}"]))
+        for kind in ("images", "labels")
     )
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise DataError(f"{source}: {split} images have shape {images.shape}, not (N, 28, 28)")
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise DataError(f"{source}: {len(images)} {split} images but {labels.shape} labels")
+    if labels.max(initial=0) >= NUM_CLASSES:
+        raise DataError(f"{source}: {split} labels hold {labels.max()}, labels must be 0..9")
+    return images, labels
 
 
 def download_mnist(url=MNIST_URL, sha256=MNIST_SHA256):

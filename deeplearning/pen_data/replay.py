@@ -8,12 +8,14 @@ label, not the CNN alone.
 - Real pen trajectories (`--unipen`): the digits of the writers held out from training
   (deeplearning/unipen.py), numbers made of one writer's digits. This is what the app meets.
 - MNIST's test scans (`--mnist`), thinned to their centre lines and traced into strokes
-  (deeplearning/tracing.py). Tracing makes tidy strokes, so this flatters the app.
+  (deeplearning/tracing.py). Tracing makes tidy strokes, so this flatters the app. They come
+  from a folder of MNIST's IDX files or from the test.csv and test_labels.csv that
+  `python -m deeplearning data mnist` writes (data/ by default).
 
 Command line:
 
     python -m deeplearning replay --unipen ../shared/unipen --errors unipen_errors.png
-    python -m deeplearning replay --mnist ../shared/mnist                    # 5000 + 1000 cases
+    python -m deeplearning replay --mnist data/                              # 5000 + 1000 cases
     python -m deeplearning replay --mnist ../shared/mnist --quick --errors errors.png
 
 Only MNIST test images 0..4999 are ever used: 5000..9999 are kept for judging.
@@ -32,7 +34,7 @@ import numpy as np
 from deeplearning.core import cli
 from deeplearning.core.atomic import atomic_path, check_outputs
 from deeplearning.core.errors import InputError
-from deeplearning.datasets.mnist import load_mnist
+from deeplearning.datasets.mnist import load_test_set
 from deeplearning.pen_data.tracing import image_to_strokes
 from deeplearning.pen_data.unipen import load_pen_digits, split_by_writer
 from deeplearning.reading.pen import CANVAS_SIZE, SINGLE_HEIGHT, ink_width, place_strokes, render
@@ -48,7 +50,7 @@ BASELINE_JITTER = 0.05  # vertical wobble of each digit, as a fraction of the he
 CANVAS_MARGIN = 4  # px kept clear at the canvas edge
 
 # --- command ---------------------------------------------------------------------------------
-DEFAULT_MNIST = Path("../shared/mnist")
+DEFAULT_MNIST = Path("data")
 DEFAULT_NUMBERS = 1000
 MAX_NUMBERS = 100_000  # every case is kept for the report: far more would exhaust memory
 QUICK_COUNT = 50
@@ -385,7 +387,8 @@ def parse_args(argv):
         "--mnist",
         type=Path,
         default=DEFAULT_MNIST,
-        help=f"folder with the MNIST IDX files (default {DEFAULT_MNIST})",
+        help="folder with MNIST's IDX files, or with the test.csv and test_labels.csv that "
+        f"`python -m deeplearning data mnist` writes (default {DEFAULT_MNIST})",
     )
     source.add_argument(
         "--unipen",
@@ -440,8 +443,7 @@ def parse_args(argv):
 
 def mnist_cases(args, rng):
     """Traced MNIST test digits 0..4999: (singles, numbers, scans for the singles)."""
-    _, (test_images, test_labels) = load_mnist(args.mnist)
-    images, labels = development_split(test_images, test_labels)
+    images, labels = development_split(*load_test_set(args.mnist))
     if args.count > len(labels) or (args.numbers and not len(labels)):
         raise ReplayError(f"{args.mnist}: --count {args.count} but only {len(labels)} test images")
     strokes_of = StrokeCache(images)

@@ -2,8 +2,11 @@
 
 Command line:
 
-    python -m deeplearning evaluate --model model/mnist_cnn.keras --mnist ../shared/mnist
+    python -m deeplearning evaluate --model model/mnist_cnn.keras --mnist data/
     python -m deeplearning evaluate --submission data/submission.csv --labels data/test_labels.csv
+
+MNIST's test images come from a folder of its IDX files or from the test.csv and
+test_labels.csv that `python -m deeplearning data mnist` writes (data/ by default).
 
 Both print the accuracy, the accuracy for each digit and the confusion matrix; the last line
 printed is one JSON object, e.g. {"accuracy": 0.9962, "count": 10000, "errors": 38, ...}.
@@ -21,19 +24,20 @@ from sklearn import metrics
 
 from deeplearning.core import cli
 from deeplearning.core.atomic import check_outputs
-from deeplearning.datasets.mnist import DataError, load_mnist
+from deeplearning.datasets.mnist import DataError, load_test_set
 from deeplearning.datasets.submission import read_submission
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES, to_model_input
 from deeplearning.training import plots
 from deeplearning.training.model import (
     DEFAULT_MODEL_PATH,
     ModelError,
+    check_model_file,
     inference_function,
     load_model,
 )
 
 PREDICT_BATCH = 1000
-DEFAULT_MNIST = Path("../shared/mnist")
+DEFAULT_MNIST = Path("data")
 DEFAULT_LABELS = Path("data/test_labels.csv")
 ERROR_GRID_COUNT = 24
 ERROR_GRID_COLUMNS = 8
@@ -97,16 +101,6 @@ def _as_model_input(images):
     return images.astype(np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
 
 
-def _as_labels(labels, count):
-    """Integer labels from integers or one-hot rows, checked against the number of images."""
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.shape[1] == NUM_CLASSES:
-        labels = labels.argmax(axis=1)
-    if labels.ndim != 1 or len(labels) != count:
-        raise DataError(f"labels have shape {labels.shape}, expected ({count},) or ({count}, 10)")
-    return labels.astype(np.int64)
-
-
 def predict_probabilities(model, images, batch_size=PREDICT_BATCH):
     """Class probabilities (N, 10), computed a batch at a time in inference mode."""
     x = _as_model_input(images)
@@ -125,7 +119,11 @@ def predict_probabilities(model, images, batch_size=PREDICT_BATCH):
 def accuracy_report(model, images, labels, batch_size=PREDICT_BATCH):
     """Predict `images` and compare with `labels` (integers or one-hot): a Report."""
     probabilities = predict_probabilities(model, images, batch_size)
-    labels = _as_labels(labels, len(probabilities))
+    given = np.shape(labels)
+    labels = plots.as_labels(labels)
+    if labels.shape != (len(probabilities),):
+        count = len(probabilities)
+        raise DataError(f"labels have shape {given}, expected ({count},) or ({count}, 10)")
     return Report(labels, probabilities.argmax(axis=1), probabilities)
 
 
@@ -161,9 +159,12 @@ def format_report(report, name):
 
 
 def evaluate_model(model_path, mnist_dir):
-    """Load a model and MNIST's test images and measure one on the other: (report, images)."""
+    """Load MNIST's test images and a model and measure one on the other: (report, images).
+
+    The data is read before the model: a missing folder is said before TensorFlow starts."""
+    check_model_file(model_path)
+    test_images, test_labels = load_test_set(mnist_dir)
     model = load_model(model_path)
-    _, (test_images, test_labels) = load_mnist(mnist_dir)
     return accuracy_report(model, test_images, test_labels), test_images
 
 
@@ -179,7 +180,8 @@ def parse_args(argv):
         "--mnist",
         type=Path,
         default=DEFAULT_MNIST,
-        help=f"folder with the MNIST IDX files (default: {DEFAULT_MNIST})",
+        help="folder with MNIST's IDX files, or with the test.csv and test_labels.csv that "
+        f"`python -m deeplearning data mnist` writes (default: {DEFAULT_MNIST})",
     )
     parser.add_argument(
         "--errors",

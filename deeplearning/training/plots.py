@@ -36,10 +36,12 @@ def _as_images(images):
     return np.asarray(images).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
 
 
-def _as_labels(labels):
-    """Integer labels from integers or one-hot rows."""
+def as_labels(labels):
+    """Integer labels (int64) from integers or one-hot rows."""
     labels = np.asarray(labels)
-    return labels.argmax(axis=1) if labels.ndim == 2 else labels.astype(int)
+    if labels.ndim == 2 and labels.shape[1] == NUM_CLASSES:
+        labels = labels.argmax(axis=1)
+    return labels.astype(np.int64)
 
 
 def _image_grid(count, columns, cell_size=1.3, extra_height=0.35):
@@ -64,7 +66,7 @@ def _show_digit(ax, image, title, color="black"):
 
 def class_balance(labels):
     """Bar chart of how many images there are of each digit."""
-    counts = np.bincount(_as_labels(labels), minlength=NUM_CLASSES)
+    counts = np.bincount(as_labels(labels), minlength=NUM_CLASSES)
     figure = Figure(figsize=(6, 3), dpi=SCREEN_DPI, layout="constrained")
     ax = figure.subplots()
     bars = ax.bar(DIGITS, counts, color="tab:blue")
@@ -76,7 +78,7 @@ def class_balance(labels):
 
 def sample_images(images, labels, count=18, columns=9):
     """The first `count` images with their labels."""
-    images, labels = _as_images(images), _as_labels(labels)
+    images, labels = _as_images(images), as_labels(labels)
     count = min(count, len(images))
     figure, axes = _image_grid(count, columns)
     for ax, image, label in zip(axes, images, labels, strict=False):
@@ -116,7 +118,7 @@ def training_curves(history):
 
 def confusion_matrix(labels, predictions, title="Confusion matrix"):
     """The confusion matrix as an image, each cell annotated with its count."""
-    counts = metrics.confusion_matrix(_as_labels(labels), _as_labels(predictions), labels=DIGITS)
+    counts = metrics.confusion_matrix(as_labels(labels), as_labels(predictions), labels=DIGITS)
     figure = Figure(figsize=(5.5, 5), dpi=SCREEN_DPI, layout="constrained")
     ax = figure.subplots()
     shown = ax.imshow(counts, cmap="Blues")
@@ -131,7 +133,7 @@ def confusion_matrix(labels, predictions, title="Confusion matrix"):
 
 def most_confident_errors(labels, probabilities, count=6):
     """Indices of the wrong predictions the model was surest about, surest first."""
-    labels, probabilities = _as_labels(labels), np.asarray(probabilities)
+    labels, probabilities = as_labels(labels), np.asarray(probabilities)
     predictions = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(predictions != labels)
     confidence = probabilities[wrong, predictions[wrong]]
@@ -140,7 +142,7 @@ def most_confident_errors(labels, probabilities, count=6):
 
 def confident_errors(images, labels, probabilities, count=6, columns=6):
     """The most confident errors: each image with its predicted label, probability and truth."""
-    images, labels = _as_images(images), _as_labels(labels)
+    images, labels = _as_images(images), as_labels(labels)
     probabilities = np.asarray(probabilities)
     chosen = most_confident_errors(labels, probabilities, count)
     if len(chosen) == 0:
