@@ -33,7 +33,7 @@ MNIST ?= $(wildcard ../shared/mnist)
 TEST_SET = $(or $(MNIST),data)
 # data/'s CSVs are made for a target that reads them, when they are not there yet.
 NEEDS_TEST_CSVS = $(if $(MNIST),,data/test_labels.csv)
-DATA_COMMAND = $(BIN)/python -m deeplearning data mnist $(if $(MNIST),--source $(MNIST)) --out data/
+DATA_COMMAND = $(BIN)/python -m deeplearning data mnist$(if $(MNIST), --source $(MNIST)) --out data/
 
 data: $(STAMP)
 	$(DATA_COMMAND)
