@@ -107,6 +107,7 @@ class App:
         self.drawer = Panel()
         self.save_requested = False
         self.notice = None  # (words, colour, until ms): over the panel's message for a while
+        self.too_small = False  # the last reading found ink, but each mark too small to read
         self.answer = None  # the panel's message if a key press gave it: the ink may outdate it
         self.running = True
         self.clock = pg.time.Clock()
@@ -250,6 +251,7 @@ class App:
         if error is not None and not isinstance(error, TooManyMarks):
             raise error
         self.labeller.reading.show(job, digits, error)  # labels given to other ink go
+        self.too_small = not job.blank and not digits and error is None
         self.panel = None
         for event in job.events:
             self.reporter.output(reading_record(event, digits, error))
@@ -284,6 +286,7 @@ class App:
             teaching=self.teacher.status,
             message=self.notice[0] if self.notice else self.reporter.message,
             message_colour=self.notice[1] if self.notice else self.reporter.colour,
+            too_small=self.too_small,
         )
 
     def draw(self, screen):

@@ -27,6 +27,7 @@ from app_driver import (
 )
 
 import app
+from deeplearning.reading import recognize
 from deeplearning.reading.pen import place_strokes, render, strokes_to_mouse_path
 from deeplearning.ui import panel
 from deeplearning.ui.colours import DIVIDER, GREEN, ORANGE, WHITE
@@ -604,6 +605,25 @@ def test_a_canvas_of_too_many_marks_is_said_to_be_unread(screen):
         :600, :30
     ]
     assert (np.abs(message.astype(int) - ORANGE).sum(axis=2) < 60).sum() > 50
+
+
+def orange_pixels_under_the_number(screen):
+    x, y = 640 + panel.NUMBER_POS[0], panel.NUMBER_POS[1]
+    message = pg.surfarray.pixels3d(screen)[x : x + 600, y : y + 30]
+    return int((np.abs(message.astype(int) - ORANGE).sum(axis=2) < 60).sum())
+
+
+def test_a_digit_too_small_to_read_is_said_so(driver, digit_strokes):
+    driver.draw(place_strokes(digit_strokes(3), 30, 300, 300))
+    driver.settle()
+    assert driver.lines()[-1]["text"] == ""
+    assert orange_pixels_under_the_number(driver.screen) > 50
+    words, colour = panel.nothing_read(driver.app.view())
+    assert words.endswith(f"at least {recognize.READ_HEIGHT} px tall.") and colour == ORANGE
+
+    driver.key(pg.K_r)  # a blank canvas asks for digits, in grey
+    driver.settle()
+    assert orange_pixels_under_the_number(driver.screen) == 0
 
 
 def test_without_jsonl_the_reading_is_printed(recognizer, screen, digit_strokes):

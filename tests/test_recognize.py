@@ -233,6 +233,19 @@ def test_dots_and_clicks_are_skipped(recognizer):
     assert recognizer.recognize(speck) == []
 
 
+def test_a_digit_as_tall_as_the_app_asks_for_is_never_skipped(strokes_of, mnist_sample):
+    """The app asks for digits at least READ_HEIGHT px tall when it reads nothing of the ink
+    on its canvas: ten handwritten digits of each kind are read at that height, and a digit
+    well under it is skipped like a dot."""
+    _, labels = mnist_sample
+    for label in range(10):
+        for index in np.flatnonzero(labels == label)[:10]:
+            canvas = lay_out(strokes_of, [index], recognize.READ_HEIGHT, 0, x=300, y=300)
+            assert len(recognize.extract_digits(canvas)[0]) >= 1, (label, index)
+    three = np.flatnonzero(labels == 3)[0]
+    assert recognize.extract_digits(lay_out(strokes_of, [three], 30, 0))[0] == []
+
+
 def test_a_dot_beside_a_digit_is_not_a_digit(recognizer, strokes_of):
     canvas = lay_out(strokes_of, [0], 200, 0, x=100, y=100)
     alone = recognizer.recognize(canvas)

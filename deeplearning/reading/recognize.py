@@ -59,6 +59,10 @@ LEFT_RAISE = 0.2  # ... ending at least this fraction of that height above its b
 LEFT_GAP = 0.15  # ... and at most this fraction of it to its left: a 4's open top, a 1's flag
 MIN_DIGIT_STROKES = 3.0  # a digit's longer side spans at least this many stroke widths
 MIN_DIGIT_FRACTION = 0.03  # ... and at least this fraction of the canvas's shorter side
+# px of ink: drawn with the app's pen, a digit this tall is never skipped as too small. A
+# smaller one may be: its strokes run together and measure wider (MIN_DIGIT_STROKES). Of 200
+# traced MNIST digits, each was read at every height from 66 px up.
+READ_HEIGHT = 80
 # A mark whose longer side is under this fraction of the canvas's shorter side (4 px on the
 # app's canvas, where the pen's dot is 15 px) is a speck, left out before grouping (is_speck).
 SPECK_FRACTION = 1 / 160
@@ -417,8 +421,10 @@ class Recognizer:
     def recognize(self, canvas):
         """The digits on a canvas (2-D, 255 background, 0 ink), left to right.
 
-        Raises ValueError for an array that is not 2-D, and its kind TooManyMarks for a
-        canvas of more than MAX_MARKS separate marks: noise, not writing.
+        Nothing read on a canvas with ink means that each mark on it is too small for a
+        digit (a dot, or a digit well under READ_HEIGHT tall). Raises ValueError for an array
+        that is not 2-D, and its kind TooManyMarks for a canvas of more than MAX_MARKS
+        separate marks: noise, not writing.
         """
         boxes, images = extract_digits(canvas)
         if not boxes:

@@ -13,6 +13,7 @@ import numpy as np
 import pygame as pg
 
 from deeplearning.reading.pen import CANVAS_SIZE
+from deeplearning.reading.recognize import READ_HEIGHT
 from deeplearning.ui.colours import (
     BLACK,
     BLUE,
@@ -67,6 +68,7 @@ class View:
     teaching: Progress | None = None  # while teaching runs
     message: str = ""
     message_colour: tuple = GREY
+    too_small: bool = False  # ink on the canvas, but each mark too small to read
 
 
 def fit_width(surface, width):
@@ -91,6 +93,15 @@ def wrap(text, font, width):
                 lines.append("")
             lines[-1] += character
     return lines
+
+
+def nothing_read(view):
+    """What the panel says where the number goes when none was read: (words, colour)."""
+    if view.reading.unread:
+        return "Too many separate marks to read: clear the canvas.", ORANGE
+    if view.too_small:
+        return f"Too small to read: draw digits at least {READ_HEIGHT} px tall.", ORANGE
+    return "Draw digits on the left.", GREY
 
 
 def tile_rects(count):
@@ -196,11 +207,9 @@ class Panel:
         text = view.reading.text()
         if text:
             number = fit_width(self.big_font.render(text, True, BLACK), NUMBER_WIDTH)
-        elif view.reading.unread:
-            message = "Too many separate marks to read: clear the canvas."
-            number = self.font.render(message, True, ORANGE)
         else:
-            number = self.font.render("Draw digits on the left.", True, GREY)
+            words, colour = nothing_read(view)
+            number = self.font.render(words, True, colour)
         panel.blit(number, NUMBER_POS)
 
     def draw_tiles(self, panel, reading):
