@@ -47,7 +47,7 @@ data/train.csv data/test_labels.csv: | $(STAMP)
 SHIPPED := model/mnist_cnn.keras
 TRAINED := model/mnist_cnn_trained.keras
 train: $(STAMP) data/train.csv
-	$(BIN)/python -m deeplearning train --data data/ $(if $(FORCE),--force)
+	$(BIN)/python -m deeplearning train --data data/$(if $(FORCE), --force)
 
 # The model you trained when there is one, else the shipped one (or MODEL=PATH).
 MODEL ?= $(or $(wildcard $(TRAINED)),$(SHIPPED))
