@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn import metrics
 
 from deeplearning.core import cli
 from deeplearning.core.atomic import check_outputs
@@ -76,7 +75,7 @@ class Report:
 
     @property
     def confusion(self):
-        return metrics.confusion_matrix(self.labels, self.predictions, labels=list(DIGITS))
+        return plots.confusion_counts(self.labels, self.predictions)
 
     def summary(self):
         """The numbers for the JSON line, rounded to what is meaningful."""

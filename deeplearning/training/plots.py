@@ -8,7 +8,6 @@ list to leak, no GUI backend needed (saving a PNG uses Agg by itself), and in a 
 import numpy as np
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
-from sklearn import metrics
 
 from deeplearning.core.atomic import atomic_path
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
@@ -116,9 +115,16 @@ def training_curves(history):
     return figure
 
 
+def confusion_counts(labels, predictions):
+    """How many images of each digit (rows) were read as each digit (columns): (10, 10)."""
+    from sklearn import metrics  # only when counting: it takes seconds to import
+
+    return metrics.confusion_matrix(as_labels(labels), as_labels(predictions), labels=DIGITS)
+
+
 def confusion_matrix(labels, predictions, title="Confusion matrix"):
     """The confusion matrix as an image, each cell annotated with its count."""
-    counts = metrics.confusion_matrix(as_labels(labels), as_labels(predictions), labels=DIGITS)
+    counts = confusion_counts(labels, predictions)
     figure = Figure(figsize=(5.5, 5), dpi=SCREEN_DPI, layout="constrained")
     ax = figure.subplots()
     shown = ax.imshow(counts, cmap="Blues")
