@@ -7,8 +7,7 @@ frames a second), under SDL's dummy video driver. Real pygame mouse events are p
 the pen strokes of a replayed MNIST number (deeplearning.pen_data.replay), one event per
 frame, a few pixels apart: a steady hand. The number is drawn, cleared with the right
 button, and drawn again until the frames are done. Meanwhile the app sends the canvas to its
-reader thread every
-LIVE_INTERVAL_MS and at each stroke's end, as it does for a user.
+reader thread every LIVE_INTERVAL_MS and at each stroke's end, as it does for a user.
 
 Two times per frame: the work, from the start of event handling to just after the display
 flip (the clock's sleep left out), and the time from one frame's start to the next. A frame
@@ -179,9 +178,10 @@ def measure(args):
         ],
     )
     reading_p50, reading_p95 = common.percentiles(recognizer.durations_ms or [np.nan])
+    # A reading that a newer one overtakes is dropped, and its stroke reported with the newer.
     print(
-        f"\nreadings done: {readings} ({readings - len(reports)} live while drawing, "
-        f"{len(reports)} at a stroke's end), each {reading_p50:.1f} ms p50, "
+        f"\nreadings done: {readings} (live while drawing and at strokes' ends) for "
+        f"{len(reports)} strokes reported, each {reading_p50:.1f} ms p50, "
         f"{reading_p95:.1f} ms p95 on the reader thread"
     )
     print(f"frame intervals over {LATE_FRAME_MS:.0f} ms (a missed frame): {late}")
