@@ -30,6 +30,7 @@ import app
 from deeplearning.reading import recognize
 from deeplearning.reading.pen import place_strokes, render, strokes_to_mouse_path
 from deeplearning.ui import panel
+from deeplearning.ui.canvas import Canvas
 from deeplearning.ui.colours import DIVIDER, GREEN, ORANGE, WHITE
 from deeplearning.ui.snapshot import save_names
 
@@ -265,6 +266,10 @@ def test_a_move_far_outside_the_window_is_clipped_before_it_is_drawn(driver, far
     assert frame_ms(driver) < 100
     driver.move((-far, 300))  # round outside to the left ...
     driver.move((300, -far))  # ... and the top ...
+    for turn in range(1000):  # ... round and round: the stroke kept does not grow
+        driver.move([(far, 300), (300, far), (-far, 300), (300, -far)][turn % 4])
+    driver.frame()
+    assert len(driver.app.canvas.stroke) < 10
     driver.move((320, 100))  # ... and back in at the top
     driver.up((320, 100))
     assert frame_ms(driver) < 100
@@ -283,6 +288,23 @@ def test_a_move_far_outside_the_window_is_clipped_before_it_is_drawn(driver, far
     driver.settle()
     assert np.array_equal(driver.canvas(), canvas)
     assert [line["event"] for line in driver.lines()] == ["stroke", "stroke", "undo"]
+
+
+def test_strokes_that_wander_off_the_canvas_are_drawn_again_as_they_were():
+    """Undo draws the canvas again from the strokes kept: those that went out and came back
+    in give the ink they gave while drawn."""
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        canvas = Canvas()
+        canvas.begin(tuple(int(v) for v in rng.integers(0, 640, 2)))
+        for point in rng.integers(-900, 1540, (8, 2)):
+            canvas.extend(tuple(int(v) for v in point))
+        canvas.end()
+        drawn = canvas.array()
+        canvas.begin((320, 320))
+        canvas.end()
+        canvas.undo()
+        assert np.array_equal(canvas.array(), drawn)
 
 
 class HeldRecognizer:

@@ -92,6 +92,7 @@ class Canvas:
         self.strokes = []  # finished strokes, each a list of (x, y); undo redraws from them
         self.stroke = None  # the stroke being drawn, None while the button is up
         self.mouse = None  # where the mouse last was while drawing: maybe beyond the border
+        self.last_drawn = 0  # the index in the stroke of its last point drawn with ink
         self.version = 0  # counts the changes to the ink
         self.sent = 0  # the version last sent to be read
 
@@ -123,6 +124,7 @@ class Canvas:
         """Start a stroke at `pos`, on the canvas."""
         self.mouse = tuple(pos)
         self.stroke = [self.mouse]
+        self.last_drawn = 0
         draw_dot(self.surface, self.mouse)
         self.version += 1
 
@@ -139,12 +141,15 @@ class Canvas:
         self.go_round(inside[0])  # to where the move comes in, if the mouse was beyond
         draw_segment(self.surface, *inside)
         self.stroke.append(inside[1])
+        self.last_drawn = len(self.stroke) - 1
         self.go_round(clamp(self.mouse))  # to where the mouse is, if the move went out
         self.version += 1
         return True
 
     def go_round(self, point):
-        """Carry the stroke along the border to `point`, from its last point on the border."""
+        """Carry the stroke along the border to `point` from where it last left the canvas:
+        however long the mouse stays beyond, the stroke gains at most the corners."""
+        del self.stroke[self.last_drawn + 1 :]
         if point != self.stroke[-1]:
             self.stroke += border_path(self.stroke[-1], point)
 
