@@ -78,9 +78,7 @@ class Reader:
     def wait(self, timeout):
         """Wait until every submitted job is read; False if `timeout` seconds pass first."""
         with self.condition:
-            return self.condition.wait_for(
-                lambda: self.waiting is None and not self.busy, timeout
-            )
+            return self.condition.wait_for(lambda: self.waiting is None and not self.busy, timeout)
 
     def close(self, timeout):
         with self.condition:
