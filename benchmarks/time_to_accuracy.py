@@ -28,7 +28,8 @@ from deeplearning.core.atomic import check_outputs
 from deeplearning.core.errors import os_reason
 from deeplearning.datasets.mnist import DataError, load_mnist
 from deeplearning.reading.images import to_model_input
-from deeplearning.training.train import EpochLog, train
+from deeplearning.training.fitting import EpochLog
+from deeplearning.training.train import train
 
 TARGET = 0.9955  # the original project's reported accuracy
 RECIPES = {

@@ -15,13 +15,9 @@ import keras
 import numpy as np
 
 from deeplearning.core import cli
+from deeplearning.training.fitting import AugmentedBatches, make_augmenter
 from deeplearning.training.model import build_model, compile_model
-from deeplearning.training.train import (
-    BATCH_SIZE,
-    AugmentedBatches,
-    make_augmenter,
-    split_validation,
-)
+from deeplearning.training.train import BATCH_SIZE, split_validation
 
 WARMUP_STEPS = 64
 TRAIN_IMAGES = 16_000  # 500 batches

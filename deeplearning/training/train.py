@@ -51,17 +51,6 @@ DEFAULT_UNIPEN_COPIES = 4
 MODEL_SUFFIXES = (".keras", ".h5")  # the formats Keras saves a whole model in
 # A training's own model: the shipped model/mnist_cnn.keras stays as it came (.gitignore'd).
 DEFAULT_OUT = DEFAULT_MODEL_PATH.with_name("mnist_cnn_trained.keras")
-# Keras objects, in fitting.py so that this module imports no TensorFlow, are found here too.
-IN_FITTING = ("make_augmenter", "AugmentedBatches", "EpochLog")
-
-
-def __getattr__(name):
-    """train.EpochLog and the like, as the notebook and the benchmarks use them (PEP 562)."""
-    if name in IN_FITTING:
-        from deeplearning.training import fitting
-
-        return getattr(fitting, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def split_validation(images, labels):
