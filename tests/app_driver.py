@@ -1,10 +1,8 @@
 """What the app's tests share: a driver that posts real pygame events to a headless App,
 and ways to start the app as a user does."""
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -83,19 +81,6 @@ def preview_point(x, y):
         app.CANVAS_SIDE + x0 + round(x * panel.PREVIEW_SCALE),
         y0 + round(y * panel.PREVIEW_SCALE),
     )
-
-
-@contextlib.contextmanager
-def sigint_as_in_a_terminal():
-    """Children started meanwhile get Ctrl-C as a terminal's foreground program does. A shell
-    script's background job (`nohup pytest ... &`) starts with SIGINT ignored, and an ignored
-    signal stays ignored across exec, so a child would never see SIGINT; a handled one is reset
-    to its default at exec, and Python then raises KeyboardInterrupt for it."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def run_app(*args):

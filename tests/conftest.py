@@ -1,7 +1,9 @@
 """Shared fixtures: small real MNIST data that needs no ../shared folder."""
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -186,3 +188,37 @@ def digit_strokes(mnist_sample, recognizer):
         return cache[label]
 
     return strokes
+
+
+@contextlib.contextmanager
+def sigint_as_in_a_terminal():
+    """Children started meanwhile get Ctrl-C as a terminal's foreground program does. A shell
+    script's background job (`nohup pytest ... &`) starts with SIGINT ignored, and an ignored
+    signal stays ignored across exec, so a child would never see SIGINT; a handled one is reset
+    to its default at exec, and Python then raises KeyboardInterrupt for it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def screen_tools():
+    """Skip unless Xvfb and xdotool are installed (.ci/run installs them where it can)."""
+    from scripts.virtual_screen import ScreenError, check_tools
+
+    try:
+        check_tools()
+    except ScreenError as error:
+        pytest.skip(str(error))
+
+
+def start_python(code, *args, ready):
+    """`python -c code ARGS` in the project folder, once it has printed the line `ready`:
+    a process caught in the middle of its work."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline() == ready + "\n"
+    return process

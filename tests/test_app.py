@@ -23,8 +23,8 @@ from app_driver import (
     Driver,
     preview_point,
     run_app,
-    sigint_as_in_a_terminal,
 )
+from conftest import sigint_as_in_a_terminal
 
 import app
 from deeplearning.reading import recognize

@@ -9,16 +9,12 @@ import numpy as np
 import pytest
 
 from deeplearning.reading.pen import place_strokes, render, strokes_to_mouse_path
-from scripts.virtual_screen import RealApp, ScreenError, check_tools, virtual_screen
+from scripts.virtual_screen import RealApp, virtual_screen
 
 
 @pytest.fixture
-def display():
+def display(screen_tools):
     """A fresh virtual screen: its display name."""
-    try:
-        check_tools()
-    except ScreenError as error:
-        pytest.skip(str(error))
     with virtual_screen() as name:
         yield name
 

@@ -2,12 +2,10 @@
 
 import re
 import signal
-import subprocess
-import sys
 import textwrap
 
 import pytest
-from conftest import ROOT
+from conftest import sigint_as_in_a_terminal, start_python
 
 from deeplearning.core.atomic import (
     OutputError,
@@ -122,18 +120,9 @@ def test_write_new_takes_the_first_free_name(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d0.png", "d1.png", "d2.png"]
 
 
-@pytest.fixture
-def ctrl_c_raises():
-    """SIGINT raising KeyboardInterrupt, as in a terminal: a background job of a shell
-    script starts with SIGINT ignored, and Python then leaves it ignored."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
-def test_renames_wait_for_ctrl_c(ctrl_c_raises):
+def test_renames_wait_for_ctrl_c():
     finished = False
-    with pytest.raises(KeyboardInterrupt):
+    with sigint_as_in_a_terminal(), pytest.raises(KeyboardInterrupt):
         with _signals_held():
             signal.raise_signal(signal.SIGINT)  # handled before raise_signal returns
             finished = True  # Ctrl-C waited until here
@@ -178,14 +167,7 @@ WRITER = """
 
 def start_writer(*paths):
     """A process in the middle of writing `paths`: it has written their temporaries."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(WRITER), *map(str, paths)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout.readline() == "written\n"
-    return process
+    return start_python(textwrap.dedent(WRITER), *paths, ready="written")
 
 
 def test_a_killed_runs_temporaries_are_removed_by_the_next_write(tmp_path):

@@ -4,13 +4,12 @@ crashes, two writers and hostile folders, and the Kaggle CSV made from it."""
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import start_python
 
 from deeplearning.datasets.mnist import TRAIN_COLUMNS, load_train_csv
 from deeplearning.personal.samples import (
@@ -128,14 +127,7 @@ for number in range(first, first + count):
 
 
 def start_appender(folder, first, count):
-    process = subprocess.Popen(
-        [sys.executable, "-c", APPENDER, str(folder), str(first), str(count)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout.readline() == "ready\n"
-    return process
+    return start_python(APPENDER, folder, first, count, ready="ready")
 
 
 def test_two_writers_at_once_never_lose_samples(tmp_path):

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import ROOT, one_error_line, run_python
+from conftest import ROOT, one_error_line, run_python, sigint_as_in_a_terminal
 
 from deeplearning.reading.runtime import load_exported
 from deeplearning.training import fitting, train
@@ -251,10 +251,11 @@ def test_sigterm_during_the_save_leaves_nothing(tmp_path, kaggle_dir):
 def test_ctrl_c_during_training_says_interrupted(tmp_path, kaggle_dir):
     command = [sys.executable, "-m", "deeplearning", "train", "--data", str(kaggle_dir)]
     command += ["--sample", "100", "--epochs", "50", "--out", str(tmp_path / "m.keras")]
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    with sigint_as_in_a_terminal():  # Ctrl-C reaches it however the tests were started
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
     try:
         for line in process.stdout:
             if line.startswith("training on"):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, one_error_line, run_python
 
-from scripts.virtual_screen import ScreenError, check_tools, virtual_screen, xdotool
+from scripts.virtual_screen import ScreenError, virtual_screen, xdotool
 
 
 @pytest.fixture
@@ -16,15 +16,6 @@ def startup(monkeypatch):
     """benchmarks/startup.py as a module."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     return importlib.import_module("startup")
-
-
-@pytest.fixture
-def tools():
-    """Skip unless Xvfb and xdotool are installed."""
-    try:
-        check_tools()
-    except ScreenError as error:
-        pytest.skip(str(error))
 
 
 @pytest.fixture
@@ -62,14 +53,14 @@ def test_startup_reports_a_bare_window_that_never_came_up(startup, capsys, monke
     assert "| app.py " in out and "2.00" in out
 
 
-def test_a_virtual_screen_is_a_display_until_it_is_closed(tools):
+def test_a_virtual_screen_is_a_display_until_it_is_closed(screen_tools):
     with virtual_screen((640, 480)) as display:
         assert xdotool(display, "getdisplaygeometry").split() == ["640", "480"]
     with pytest.raises(ScreenError, match="getdisplaygeometry"):
         xdotool(display, "getdisplaygeometry")
 
 
-def test_a_virtual_screen_takes_every_client(tools):
+def test_a_virtual_screen_takes_every_client(screen_tools):
     """Clients that come and go one after another all get in: an X server that reset itself
     whenever its last client left would turn some away while it did (an app among them, which
     SDL would then quietly run without a window)."""
@@ -111,7 +102,7 @@ def test_the_picture_script_overwrites_only_when_asked(picture, capsys, tmp_path
     assert out.read_bytes() == b"an older picture"
 
 
-def test_the_picture_shows_the_real_app_reading_the_number(tools, tmp_path):
+def test_the_picture_shows_the_real_app_reading_the_number(screen_tools, tmp_path):
     """The app is run as a user runs it; the script stops unless it reads the number."""
     import cv2
 

@@ -38,6 +38,8 @@ class Models:
             BASE: Path(base_path) if base_path is not None else DEFAULT_MODEL_PATH,
             TAUGHT: Path(taught_path) if taught_path is not None else None,
         }
+        # Resolved once: the panel names the model every frame.
+        self.base_is_shipped = self.paths[BASE].resolve() == DEFAULT_MODEL_PATH.resolve()
         self.recognizers = {BASE: None, TAUGHT: None}
         self.recognizers[current] = recognizer
         self.current = current
@@ -58,8 +60,7 @@ class Models:
         kind = kind or self.current
         if kind == TAUGHT:
             return "taught on your samples"
-        path = self.paths[BASE]
-        return "shipped" if path.resolve() == DEFAULT_MODEL_PATH.resolve() else path.name
+        return "shipped" if self.base_is_shipped else self.paths[BASE].name
 
     def describe(self, kind):
         """The model in a sentence: "the shipped model", "the model taught on your samples"."""
