@@ -29,13 +29,11 @@ from pathlib import Path
 
 # pygame prints a banner on import, which would corrupt the --jsonl output.
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow: warnings and errors only
-# Under an X server whose OpenGL is Mesa's llvmpipe (Xvfb among them), creating the window in a
-# process that has loaded TensorFlow segfaults: Mesa's LLVM collides with TensorFlow's. Without
-# framebuffer acceleration SDL draws the window in software and never loads OpenGL. It must be
-# set before pg.display.init(). The app loads TensorFlow only to read a .keras model without an
-# up-to-date ONNX export (--model); without TensorFlow the setting is not needed, and costs
-# nothing measurable (benchmarks/startup.py), so it stays.
+# Without framebuffer acceleration SDL draws the window in software and never loads OpenGL:
+# under an X server whose OpenGL is Mesa's llvmpipe (Xvfb among them) the window opens sooner
+# (benchmarks/startup.py), and a process that has loaded TensorFlow (a script that trains and
+# then starts the App) would segfault, Mesa's LLVM colliding with TensorFlow's. It must be set
+# before pg.display.init().
 os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
 # SDL would take over Ctrl-C and SIGTERM; Python's handlers end the app as every command ends.
 os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
@@ -350,9 +348,9 @@ def parse_args(argv=None):
         "--model",
         type=Path,
         help="model file (default: the taught model in --samples if there is one, else "
-        "model/mnist_cnn.keras). A .keras file is read through its ONNX export beside it "
-        "(python -m deeplearning export MODEL.keras) when that is up to date, else with Keras, "
-        "which takes seconds more to start; a .onnx file is read as it is",
+        "model/mnist_cnn.keras). A .keras file is read through its up-to-date ONNX export "
+        "beside it (training writes one; python -m deeplearning export MODEL.keras makes "
+        "one); a .onnx file is read as it is",
     )
     parser.add_argument(
         "--samples",
