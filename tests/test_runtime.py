@@ -8,6 +8,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from path_stand_in import write_path_model
 
 from deeplearning.reading.recognize import Recognizer
 from deeplearning.reading.runtime import ExportedModel, ModelError
@@ -65,3 +66,13 @@ def test_a_model_the_app_cannot_read_with_is_refused_at_load(tmp_path, options, 
     assert "expected float32 (N, 28, 28, 1) -> float32 (N, 10)" in str(error.value)
     with pytest.raises(ModelError, match="odd.onnx"):
         Recognizer(path)
+
+
+def test_the_path_model_is_checked_for_its_own_input(tmp_path):
+    path = write_path_model(tmp_path / "path.onnx")
+    model = ExportedModel(path, input_shape=(64, 5))
+    assert model.predict(np.zeros((3, 64, 5), np.float32)).shape == (3, 10)
+    with pytest.raises(ModelError, match=re.escape("expected float32 (N, 28, 28, 1) -> ")):
+        ExportedModel(path)  # the CNN's input: a path model is no image model
+    with pytest.raises(ModelError, match=re.escape("expected float32 (N, 64, 5) -> ")):
+        ExportedModel(write_model(tmp_path / "images.onnx"), input_shape=(64, 5))

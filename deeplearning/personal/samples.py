@@ -40,6 +40,7 @@ from deeplearning.core.atomic import atomic_paths
 from deeplearning.core.errors import shown
 from deeplearning.datasets.mnist import TRAIN_COLUMNS, DataError, load_train_csv
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
+from deeplearning.reading.strokes import digit_strokes  # noqa: F401 (the labelling imports it)
 
 if os.name == "nt":  # pragma: no cover - the lock of Windows
     import msvcrt
@@ -380,23 +381,3 @@ def _read_old_strokes(path):
             all_strokes.append(record["strokes"])
             labels.append(record["label"])
     return all_strokes, np.array(labels, np.uint8)
-
-
-def digit_strokes(strokes, boxes, margin=0):
-    """Which strokes make up each digit: for each box (x, y, w, h), the strokes that have
-    most of their points inside it (grown by `margin`), in drawing order."""
-    owners = [[] for _ in boxes]
-    for stroke in strokes:
-        points = np.asarray(stroke, float).reshape(-1, 2)
-        inside = [
-            np.count_nonzero(
-                (points[:, 0] >= x - margin)
-                & (points[:, 0] <= x + w + margin)
-                & (points[:, 1] >= y - margin)
-                & (points[:, 1] <= y + h + margin)
-            )
-            for x, y, w, h in boxes
-        ]
-        if inside and max(inside) > 0:
-            owners[int(np.argmax(inside))].append(stroke)
-    return owners

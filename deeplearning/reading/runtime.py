@@ -17,6 +17,8 @@ from deeplearning.core.errors import InputError
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "mnist_cnn.keras"
+# The model of the pen's path (deeplearning/reading/path.py's features), read beside the CNN
+DEFAULT_PATH_MODEL_PATH = DEFAULT_MODEL_PATH.with_name("path_cnn.keras")
 TRAIN_COMMAND = "python -m deeplearning train --data data/"
 EXPORT_COMMAND = "python -m deeplearning export"
 EXPORTED_SUFFIX = ".onnx"
@@ -26,9 +28,9 @@ SOURCE_FILE = "source_file"  # ... and its name
 # (0.56 against 1.0 ms for one digit). Idle threads sleep rather than spin, leaving the
 # cores to the app's drawing between readings.
 THREADS = min(2, os.cpu_count() or 1)
-# What the app gives a model and takes from it, as _described writes them: N for a size
-# left open, so that one reading takes any number of digits.
-EXPECTED_INPUT = f"float32 (N, {IMAGE_SIZE}, {IMAGE_SIZE}, 1)"
+IMAGE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)  # one digit as the CNN takes it
+# What the app takes from a model, as _described writes it: N for a size left open, so
+# that one reading takes any number of digits.
 EXPECTED_OUTPUT = f"float32 (N, {NUM_CLASSES})"
 _TYPE_NAMES = {"tensor(float)": "float32", "tensor(double)": "float64"}
 
@@ -46,13 +48,20 @@ def exported_path(model_path):
     return Path(model_path).with_suffix(EXPORTED_SUFFIX)
 
 
-class ExportedModel:
-    """An exported model in ONNX Runtime: float32 (N, 28, 28, 1) in [0, 1] -> (N, 10)."""
+def expected_input(shape):
+    """What a model reading digits of `shape` takes, as _described writes it."""
+    return f"float32 (N, {', '.join(str(size) for size in shape)})"
 
-    def __init__(self, path):
+
+class ExportedModel:
+    """An exported model in ONNX Runtime: float32 (N, *input_shape) -> (N, 10) probabilities;
+    the CNN's input is (28, 28, 1) images in [0, 1]."""
+
+    def __init__(self, path, input_shape=IMAGE_SHAPE):
         import onnxruntime
 
         self.path = Path(path)
+        self.expected_input = expected_input(input_shape)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = THREADS
         options.inter_op_num_threads = 1
@@ -72,14 +81,14 @@ class ExportedModel:
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
 
     def _check_signature(self):
-        """ModelError unless the model takes and gives what the app does: float32 images,
-        float32 probabilities, as many as there are digits drawn."""
+        """ModelError unless the model takes and gives what the app does: float32 digits of
+        the expected shape, float32 probabilities, as many as there are digits drawn."""
         taken = [_described(i) for i in self.session.get_inputs()]
         given = [_described(o) for o in self.session.get_outputs()]
-        if taken != [EXPECTED_INPUT] or given != [EXPECTED_OUTPUT]:
+        if taken != [self.expected_input] or given != [EXPECTED_OUTPUT]:
             raise ModelError(
                 f"{self.path}: model takes {', '.join(taken) or 'nothing'} and gives "
-                f"{', '.join(given) or 'nothing'}, expected {EXPECTED_INPUT} -> "
+                f"{', '.join(given) or 'nothing'}, expected {self.expected_input} -> "
                 f"{EXPECTED_OUTPUT}, N the number of digits"
             )
 
@@ -89,12 +98,12 @@ class ExportedModel:
         return self.metadata.get(SOURCE_SHA256)
 
     def predict(self, batch):
-        """float32 (N, 28, 28, 1) -> probabilities (N, 10) as float32."""
+        """float32 (N, *input_shape) -> probabilities (N, 10) as float32."""
         return self.session.run(None, {self.input_name: batch})[0]
 
 
 def _described(node):
-    """A model input's or output's type and shape as EXPECTED_INPUT writes them."""
+    """A model input's or output's type and shape as EXPECTED_OUTPUT writes them."""
     sizes = ", ".join(str(size) if isinstance(size, int) else "N" for size in node.shape)
     return f"{_TYPE_NAMES.get(node.type, node.type)} ({sizes})"
 
@@ -103,7 +112,7 @@ def _first_line(error):
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def load_exported(model_path):
+def load_exported(model_path, input_shape=IMAGE_SHAPE):
     """The ExportedModel to read `model_path` with: a `.onnx` file as it is, a `.keras` file
     through the export beside it, which must record the file's SHA-256. ModelError, naming
     the file and the command that mends it, for anything else."""
@@ -115,14 +124,14 @@ def load_exported(model_path):
             raise ModelError(
                 f"{path}: model file not found; export one with: {EXPORT_COMMAND} MODEL.keras"
             )
-        return ExportedModel(path)
+        return ExportedModel(path, input_shape)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found; train one with: {TRAIN_COMMAND}")
     exported = exported_path(path)
     mend = f"{EXPORT_COMMAND} {path} --force"
     if not exported.is_file():
         raise ModelError(f"{path}: has no export {exported.name} beside it; run: {mend}")
-    model = ExportedModel(exported)
+    model = ExportedModel(exported, input_shape)
     if model.source_sha256 != file_sha256(path):
         raise ModelError(f"{exported}: is not the export of {path.name} (out of date); run: {mend}")
     return model
