@@ -12,9 +12,11 @@ import time
 import cv2
 import numpy as np
 import pytest
+from path_stand_in import sure_of, write_path_model
 
 from deeplearning.pen_data.tracing import image_to_strokes
 from deeplearning.reading import recognize
+from deeplearning.reading.path import path_batch
 from deeplearning.reading.pen import place_strokes, render
 from deeplearning.reading.recognize import (
     Digit,
@@ -24,6 +26,7 @@ from deeplearning.reading.recognize import (
     ink_mask,
     normalize_digit,
 )
+from deeplearning.reading.strokes import digit_strokes
 from deeplearning.training.model import ModelError
 
 CANVAS = (640, 640)  # (width, height), as in the app
@@ -473,3 +476,75 @@ def test_specks_are_left_out_but_not_at_the_edge(recognizer, strokes_of):
     inside[y + h // 2, 50] = edge[y + h // 2, 0] = 0
     assert find_digit_boxes(ink_mask(inside)) == boxes
     assert find_digit_boxes(ink_mask(edge)) == [(0, y + h // 2, 1, 1), *boxes]
+
+
+# --- the path model beside the picture --------------------------------------------------------
+
+# A 1 with a long flag: the picture reads 1 (p 0.67) but finds 7 likely too (p 0.33).
+ONE_OR_SEVEN = [[(250, 230), (330, 200), (330, 500)]]
+
+
+@pytest.fixture
+def path_reader(tmp_path):
+    """A Recognizer on the shipped CNN and a stand-in path model sure of `label`."""
+
+    def reader(label):
+        path = write_path_model(tmp_path / f"path_{label}.onnx", bias=sure_of(label))
+        return Recognizer(path_model_path=path)
+
+    return reader
+
+
+def test_without_a_path_model_file_the_picture_reads_alone(tmp_path):
+    reader = Recognizer(path_model_path=tmp_path / "path_cnn.keras")
+    assert reader.path_model is None
+    [digit] = reader.recognize(render(ONE_OR_SEVEN), ONE_OR_SEVEN)
+    assert list(digit.readings) == ["picture"] and digit.label == 1
+
+
+def test_a_damaged_path_model_is_named(tmp_path):
+    damaged = tmp_path / "path_cnn.onnx"
+    damaged.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="path_cnn.onnx: not a readable ONNX model"):
+        Recognizer(path_model_path=damaged)
+
+
+def test_where_the_picture_is_unsure_the_path_decides(path_reader):
+    [digit] = path_reader(7).recognize(render(ONE_OR_SEVEN), ONE_OR_SEVEN)
+    assert digit.readings["picture"].argmax() == 1 and digit.readings["path"].argmax() == 7
+    assert digit.label == 7 and digit.probabilities.argmax() == 7
+
+
+def test_a_digit_the_picture_does_not_see_is_never_read(path_reader):
+    [digit] = path_reader(3).recognize(render(ONE_OR_SEVEN), ONE_OR_SEVEN)
+    assert digit.readings["path"].argmax() == 3
+    assert digit.label == 1
+
+
+def test_without_strokes_the_picture_reads_alone(path_reader):
+    [digit] = path_reader(7).recognize(render(ONE_OR_SEVEN))
+    assert list(digit.readings) == ["picture"] and digit.label == 1
+
+
+def test_each_model_reads_every_digit_in_one_call(path_reader, strokes_of, monkeypatch):
+    reader = path_reader(7)
+    strokes = []
+    for k, index in enumerate([0, 1, 2]):
+        strokes += place_strokes(strokes_of(index), 120, 40 + 200 * k, 200)
+    calls = {"picture": [], "path": []}
+
+    def counting(name, real):
+        def predict(batch):
+            calls[name].append(batch.copy())
+            return real(batch)
+
+        return predict
+
+    monkeypatch.setattr(reader.model, "predict", counting("picture", reader.model.predict))
+    monkeypatch.setattr(reader.path_model, "predict", counting("path", reader.path_model.predict))
+    digits = reader.recognize(render(strokes), strokes)
+    assert len(digits) == 3 and [len(c) for c in calls.values()] == [1, 1]
+    # Each digit's own strokes, in drawing order, left to right as the digits.
+    owned = digit_strokes(strokes, [d.box for d in digits])
+    np.testing.assert_array_equal(calls["path"][0], path_batch(owned))
+    assert all(set(d.readings) == {"picture", "path"} for d in digits)

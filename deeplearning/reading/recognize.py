@@ -24,6 +24,9 @@ The pipeline, for a 2-D uint8 canvas (255 background, 0 ink):
    28x28 image with its centre of mass at the centre (a subpixel shift). The result has
    MNIST's polarity: ink bright on black.
 4. All digits go through the model in one batched call.
+5. Given the strokes too, each digit takes the strokes mostly inside its box
+   (`digit_strokes`), the path model reads them all in one batched call, and the two
+   readings are combined (deeplearning/reading/fusion.py).
 
 Marks that are not digits are skipped rather than guessed: a group whose longer side is
 shorter than MIN_DIGIT_STROKES times its own stroke width (a dot, a click, a short dash:
@@ -37,15 +40,22 @@ rather than being read. Any 640x640 canvas takes well under a second.
 """
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 from scipy import ndimage
 
+from deeplearning.reading import fusion
 from deeplearning.reading.images import IMAGE_SIZE, to_model_input
-from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, load_exported
+from deeplearning.reading.path import FEATURES, POINTS, path_batch
+from deeplearning.reading.runtime import (
+    DEFAULT_MODEL_PATH,
+    DEFAULT_PATH_MODEL_PATH,
+    load_exported,
+)
+from deeplearning.reading.strokes import digit_strokes
 
 INK_THRESHOLD = 128  # canvas pixels darker than this are ink
 MERGE_OVERLAP = 0.5  # horizontal overlap, as a fraction of the narrower group, that merges
@@ -73,6 +83,7 @@ WORK_SIZE = 96  # longer side (px) at which stroke width is measured and adjuste
 STROKE_RATIO = 0.12
 BOX_SIZE = 20  # MNIST scales each digit so that its longer side is 20 px ...
 CENTRE = 14.0  # ... and puts its centre of mass here (row and column) in the 28x28 image
+PICTURE, PATH = "picture", "path"  # the models' names in Digit.readings
 
 
 class TooManyMarks(ValueError):
@@ -81,13 +92,16 @@ class TooManyMarks(ValueError):
 
 @dataclass
 class Digit:
-    """One recognised digit: what the model read, where it is, and the image it saw."""
+    """One recognised digit: what was read (both models combined where both read it), where
+    it is, the image the CNN saw, and what each model read alone."""
 
     label: int
     confidence: float
     probabilities: np.ndarray  # (10,) softmax output
     box: tuple[int, int, int, int]  # x, y, w, h on the canvas
     image: np.ndarray  # (28, 28) uint8, ink bright on black, as the model saw it
+    # model name (PICTURE, PATH) -> its (10,) probabilities; no PATH where it did not read
+    readings: dict = field(default_factory=dict)
 
     @property
     def runner_up(self):
@@ -404,22 +418,34 @@ def read_number(digits):
 
 
 class Recognizer:
-    """Loads the model once and reads every digit on a canvas with one batched model call."""
+    """Loads the models once and reads every digit on a canvas with one batched call each."""
 
-    def __init__(self, model_path=None):
-        """Read with the model's ONNX export (deeplearning.reading.runtime): a `.onnx` file, or
-        the up-to-date export beside a `.keras` file. ModelError, naming the file, for a model
-        that cannot be read."""
+    def __init__(self, model_path=None, path_model_path=DEFAULT_PATH_MODEL_PATH):
+        """Read with the models' ONNX exports (deeplearning.reading.runtime): a `.onnx` file, or
+        the up-to-date export beside a `.keras` file. The path model is read where its file
+        is there, and left out where it is not (None).
+        ModelError, naming the file, for a model that cannot be read."""
         path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
         self.model = load_exported(path)
+        self.path_model = _optional_path_model(path_model_path)
         self.predict_images(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.uint8))  # warm up
+        if self.path_model is not None:
+            self.path_model.predict(np.zeros((1, POINTS, FEATURES), np.float32))
 
     def predict_images(self, images):
         """uint8 images (N, 28, 28), ink bright -> probabilities (N, 10) as float32."""
         return np.asarray(self.model.predict(to_model_input(images)), np.float32)
 
-    def recognize(self, canvas):
+    def predict_paths(self, digits):
+        """Each digit's strokes (a list of strokes per digit) -> probabilities (N, 10)."""
+        return np.asarray(self.path_model.predict(path_batch(digits)), np.float32)
+
+    def recognize(self, canvas, strokes=None):
         """The digits on a canvas (2-D, 255 background, 0 ink), left to right.
+
+        With `strokes` (each a sequence of canvas (x, y) points, in drawing order) and a path
+        model, each digit that holds strokes is read by both models and the readings are
+        combined; without, by the picture alone.
 
         Nothing read on a canvas with ink means that each mark on it is too small for a
         digit (a dot, or a digit well under READ_HEIGHT tall). Raises ValueError for an array
@@ -429,7 +455,11 @@ class Recognizer:
         boxes, images = extract_digits(canvas)
         if not boxes:
             return []
-        probabilities = self.predict_images(images)
+        pictures = self.predict_images(images)
+        readings = [{PICTURE: p} for p in pictures]
+        combined = pictures
+        if strokes is not None and self.path_model is not None:
+            combined = self._with_paths(pictures, digit_strokes(strokes, boxes), readings)
         return [
             Digit(
                 label=int(p.argmax()),
@@ -437,6 +467,28 @@ class Recognizer:
                 probabilities=p,
                 box=tuple(int(v) for v in box),
                 image=image,
+                readings=reading,
             )
-            for box, image, p in zip(boxes, images, probabilities, strict=True)
+            for box, image, p, reading in zip(boxes, images, combined, readings, strict=True)
         ]
+
+    def _with_paths(self, pictures, owned, readings):
+        """The combined probabilities: the path read for each digit holding strokes (a mark
+        drawn over another's box may hold none) and noted in its readings."""
+        drawn = [i for i, digit in enumerate(owned) if digit]
+        if not drawn:
+            return pictures
+        paths = self.predict_paths([owned[i] for i in drawn])
+        combined = pictures.copy()
+        combined[drawn] = fusion.combine(pictures[drawn], paths)
+        for i, p in zip(drawn, paths, strict=True):
+            readings[i][PATH] = p
+        return combined
+
+
+def _optional_path_model(model_path):
+    """The path model, or None where its file is not there (an app without one reads the
+    picture alone); ModelError for a file that is there but cannot be read."""
+    if model_path is None or not Path(model_path).exists():
+        return None
+    return load_exported(model_path, input_shape=(POINTS, FEATURES))
