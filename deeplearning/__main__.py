@@ -2,6 +2,7 @@
 
     data       build Kaggle-format CSV files from MNIST (downloaded, or IDX files you have)
     train      train the CNN
+    train-path train the path model, which reads the pen's strokes
     evaluate   score a model on MNIST's test images, or a Kaggle submission
     export     write a model's ONNX export, which the app reads with
     replay     read real pen digits, or MNIST traced into strokes, as the app would
@@ -22,6 +23,7 @@ from deeplearning.training.machine import quiet_tensorflow_log
 COMMANDS = {
     "data": "deeplearning.datasets.mnist",
     "train": "deeplearning.training.train",
+    "train-path": "deeplearning.training.path_model",
     "evaluate": "deeplearning.training.evaluate",
     "export": "deeplearning.training.export",
     "replay": "deeplearning.pen_data.replay",

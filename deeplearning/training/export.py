@@ -18,7 +18,6 @@ import numpy as np
 from deeplearning.core import cli
 from deeplearning.core.atomic import atomic_path, check_outputs
 from deeplearning.core.quiet import stderr_silenced
-from deeplearning.reading.images import IMAGE_SIZE
 from deeplearning.reading.runtime import (
     EXPORTED_SUFFIX,
     SOURCE_FILE,
@@ -38,7 +37,7 @@ def export_model(model, out, source_sha256, source_name):
         # TensorFlow's first run and the converter talk on stderr: its errors still raise.
         with stderr_silenced(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))  # exports need a call
+            model(np.zeros((1, *model.input_shape[1:]), np.float32))  # exports need a call
             model.export(str(plain), format="onnx", verbose=False)
         proto = onnx.load(str(plain))
     del proto.metadata_props[:]
