@@ -240,7 +240,11 @@ class App:
             self.events_to_report.append(event)
 
     def send(self, now_ms):
-        self.reader.submit(self.canvas.job(tuple(self.events_to_report)))
+        job = self.canvas.job(tuple(self.events_to_report))
+        # Copies: the stroke being drawn grows (and is cut back) while the reader reads.
+        drawing = [self.canvas.stroke] if self.canvas.drawing else []
+        job.strokes = [list(stroke) for stroke in self.canvas.strokes + drawing]
+        self.reader.submit(job)
         self.read_asked, self.events_to_report = False, []
         self.last_read_ms = now_ms
 

@@ -76,6 +76,37 @@ def test_a_drawn_seven_is_read_boxed_and_shown(driver, digit_strokes):
     assert (pg.surfarray.array_red(tile) > 128).sum() > 50
 
 
+class StrokesSeen:
+    """The shipped recognizer, noting the strokes each reading is given."""
+
+    def __init__(self, recognizer):
+        self.recognizer, self.strokes = recognizer, []
+
+    def recognize(self, canvas, strokes=None):
+        self.strokes.append(strokes)
+        return self.recognizer.recognize(canvas, strokes)
+
+
+def test_the_recognizer_is_given_the_strokes_as_drawn(recognizer, screen, digit_strokes):
+    seen, out = StrokesSeen(recognizer), io.StringIO()
+    application = app.App(seen, jsonl=True, out=out)
+    driver = Driver(application, screen, out)
+    try:
+        four = place_strokes(digit_strokes(4), 300, 170, 170)
+        [path] = strokes_to_mouse_path(place_strokes(digit_strokes(1), 300, 480, 170))
+        driver.draw(four)
+        driver.settle()
+        driver.stroke(path[:-1], finish=False)
+        time.sleep(app.LIVE_INTERVAL_MS / 1000 + 0.05)
+        driver.move(path[-1])  # read while the button is still down
+        driver.settle()
+        drawn = application.canvas.strokes + [application.canvas.stroke]
+        assert [list(map(tuple, s)) for s in seen.strokes[-1]] == drawn
+        assert len(drawn) == len(four) + 1 and len(seen.strokes[-1][-1]) > 1
+    finally:
+        application.close()
+
+
 def test_a_two_digit_number_is_read_left_to_right(driver, digit_strokes):
     driver.draw(place_strokes(digit_strokes(4), 220, 60, 200))
     driver.draw(place_strokes(digit_strokes(2), 220, 360, 200))
@@ -314,7 +345,7 @@ class HeldRecognizer:
         self.go = threading.Event()
         self.readings = 0
 
-    def recognize(self, canvas):
+    def recognize(self, canvas, strokes=None):
         self.readings += 1
         self.go.wait(60)
         return []
@@ -490,7 +521,7 @@ import pygame as pg
 import app
 
 class ReadsNothing:
-    def recognize(self, canvas):
+    def recognize(self, canvas, strokes=None):
         return []
 
 folder, start, count, red = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -609,7 +640,7 @@ def test_ctrl_c_and_sigterm_end_the_app_in_one_word(signal_number, status, word)
 
 
 class TooManyMarksEverywhere:
-    def recognize(self, canvas):
+    def recognize(self, canvas, strokes=None):
         from deeplearning.reading.recognize import TooManyMarks
 
         raise TooManyMarks("the canvas holds 999 separate marks, more than the 200 that are read")

@@ -277,7 +277,7 @@ def test_an_errors_image_made_meanwhile_is_not_replaced(
     errors = tmp_path / "errors.png"
     seven = AlwaysSeven()
 
-    def recognizer_meanwhile(path):
+    def recognizer_meanwhile(*paths):
         errors.write_bytes(b"theirs")  # written by someone else while the replay runs
         return seven
 
@@ -295,11 +295,31 @@ class AlwaysSeven:
     def __init__(self):
         self.canvases = 0
 
-    def recognize(self, canvas):
+    def recognize(self, canvas, strokes=None):
         assert canvas.shape == (640, 640) and canvas.dtype == np.uint8
         self.canvases += 1
         image = np.zeros((28, 28), np.uint8)
-        return [SimpleNamespace(label=7, confidence=1.0, box=(10, 10, 50, 80), image=image)]
+        readings = {"picture": np.eye(10)[7]}
+        return [
+            SimpleNamespace(
+                label=7, confidence=1.0, box=(10, 10, 50, 80), image=image, readings=readings
+            )
+        ]
+
+
+class SevenAndOne(AlwaysSeven):
+    """Reads every canvas as one 7, the picture's reading, where the path reads a 1; notes
+    the strokes it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.strokes = []
+
+    def recognize(self, canvas, strokes=None):
+        self.strokes.append(strokes)
+        [digit] = super().recognize(canvas)
+        digit.readings = {"picture": np.eye(10)[7], "path": np.eye(10)[1]}
+        return [digit]
 
 
 def test_command_scores_and_draws_failures_end_to_end(tmp_path, capsys, monkeypatch, mnist_sample):
@@ -309,7 +329,7 @@ def test_command_scores_and_draws_failures_end_to_end(tmp_path, capsys, monkeypa
     test_labels = np.concatenate([labels[:5000], np.full(10, 7)])
     folder = fake_mnist(tmp_path / "mnist", test_images, test_labels)
     seven = AlwaysSeven()
-    monkeypatch.setattr(replay, "make_recognizer", lambda path: seven)
+    monkeypatch.setattr(replay, "make_recognizer", lambda *paths: seven)
     scanned, pools = [], []
     monkeypatch.setattr(
         replay, "scan_predictions", lambda path, imgs: scanned.append(imgs) or np.full(len(imgs), 7)
@@ -402,3 +422,50 @@ def test_unipen_replay_bad_input(tmp_path, capsys, pen_data):
     assert "not allowed with argument" in one_error_line(capsys)
     assert replay.main(["--unipen", str(pen_data), "--errors", str(tmp_path / "e.txt")]) == 1
     assert "must end in .png" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("reorder", [False, True])
+def test_each_model_is_reported_alone_and_combined(
+    tmp_path, capsys, monkeypatch, mnist_sample, reorder
+):
+    images, labels = mnist_sample
+    folder = fake_mnist(tmp_path / "mnist", images[:40], labels[:40])
+    reader = SevenAndOne()
+    made = []
+    monkeypatch.setattr(replay, "make_recognizer", lambda *paths: made.append(paths) or reader)
+    monkeypatch.setattr(replay, "scan_predictions", lambda path, imgs: np.full(len(imgs), 7))
+    drawn = []
+    real_read = replay.read_cases
+    monkeypatch.setattr(
+        replay,
+        "read_cases",
+        lambda r, cases, order: drawn.extend(cases) or real_read(r, cases, order),
+    )
+    argv = ["--mnist", str(folder), "--count", "40", "--numbers", "5"] + ["--reorder"] * reorder
+    assert replay.main(argv) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    sevens, ones = np.mean(labels[:40] == 7), np.mean(labels[:40] == 1)
+    assert made == [(None, replay.DEFAULT_PATH_MODEL_PATH)]
+    assert (
+        f"single digits by model: picture {100 * sevens:.2f}%, path {100 * ones:.2f}%, "
+        f"combined {100 * sevens:.2f}%" in out
+    )
+    assert any(line.startswith("single digits by digit, path: 0 0.0%, 1 100.0%") for line in out)
+    result = json.loads(out[-1])
+    assert result["by_model"]["path"]["single_accuracy"] == pytest.approx(ones, abs=1e-4)
+    # The strokes read are the case's: as drawn, or each reversed and in another order.
+    for case, strokes in zip(drawn, reader.strokes, strict=True):
+        if reorder:
+            assert sorted(map(str, strokes)) == sorted(str(list(s)[::-1]) for s in case.strokes)
+        else:
+            assert strokes is case.strokes
+    assert reorder == any(
+        [list(s) for s in strokes] != [list(s) for s in case.strokes]
+        for case, strokes in zip(drawn, reader.strokes, strict=True)
+    )
+
+
+def test_a_missing_path_model_is_refused_before_any_work(tmp_path, capsys, no_cases):
+    argv = ["--mnist", str(tmp_path), "--path-model", str(tmp_path / "none.keras")]
+    assert replay.main(argv) == 1
+    assert "none.keras: path model file not found" in one_error_line(capsys)

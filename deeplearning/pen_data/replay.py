@@ -10,13 +10,20 @@ label, not the CNN alone.
 - MNIST's test scans (`--mnist`), thinned to their centre lines and traced into strokes
   (deeplearning/tracing.py). Tracing makes tidy strokes, so this flatters the app. They come
   from a folder of MNIST's IDX files or from the test.csv and test_labels.csv that
-  `python -m deeplearning data mnist` writes (data/ by default).
+  `python -m deeplearning data mnist` writes (data/ by default). The order and direction of
+  traced strokes are no hand's: the path model (model/path_cnn.keras) is not at home here.
+
+The Recognizer is given the strokes as well as the canvas, as in the app: where the path
+model is there, the report says what the picture (the CNN) and the path read alone beside
+what they read combined. `--reorder` reverses each stroke and shuffles their order first: a
+check that the combined reading holds where the path is misled.
 
 Command line:
 
     python -m deeplearning replay --unipen ../shared/unipen --errors unipen_errors.png
     python -m deeplearning replay --mnist data/                              # 5000 + 1000 cases
     python -m deeplearning replay --mnist ../shared/mnist --quick --errors errors.png
+    python -m deeplearning replay --unipen ../shared/unipen --reorder
 
 Only MNIST test images 0..4999 are ever used: 5000..9999 are kept for judging.
 """
@@ -33,12 +40,13 @@ import numpy as np
 
 from deeplearning.core import cli
 from deeplearning.core.atomic import atomic_path, check_outputs
-from deeplearning.core.errors import InputError
+from deeplearning.core.errors import InputError, shown
 from deeplearning.datasets.mnist import load_test_set
 from deeplearning.pen_data.tracing import image_to_strokes
 from deeplearning.pen_data.unipen import load_pen_digits, split_by_writer
 from deeplearning.reading.pen import CANVAS_SIZE, SINGLE_HEIGHT, ink_width, place_strokes, render
-from deeplearning.reading.recognize import Recognizer, read_number
+from deeplearning.reading.recognize import PATH, PICTURE, Recognizer, read_number
+from deeplearning.reading.runtime import DEFAULT_PATH_MODEL_PATH
 
 # --- cases -----------------------------------------------------------------------------------
 DEVELOPMENT_COUNT = 5000  # MNIST test images 0..4999; 5000..9999 are reserved for judging
@@ -63,6 +71,7 @@ HEIGHT_BANDS = (110, 200, 300, 461)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 GREY = (110, 110, 110)
 WORST_WRITERS = 5  # writers with the most misread digits, in the --unipen report
+COMBINED = "combined"  # what the Recognizer returns, beside the models alone (Digit.readings)
 
 
 class ReplayError(InputError):
@@ -190,9 +199,9 @@ def development_split(test_images, test_labels):
     return test_images[:DEVELOPMENT_COUNT], test_labels[:DEVELOPMENT_COUNT]
 
 
-def make_recognizer(model_path):
-    """The app's Recognizer on this model (a seam the tests replace with a stand-in)."""
-    return Recognizer(model_path=model_path)
+def make_recognizer(model_path, path_model_path=DEFAULT_PATH_MODEL_PATH):
+    """The app's Recognizer on these models (a seam the tests replace with a stand-in)."""
+    return Recognizer(model_path=model_path, path_model_path=path_model_path)
 
 
 @dataclass
@@ -210,6 +219,16 @@ class Outcome:
     def right(self):
         return self.read == self.case.text
 
+    def read_by(self, model):
+        """What one model read alone (PICTURE, PATH), "?" for a digit it did not read; or
+        COMBINED, what the Recognizer returned."""
+        if model == COMBINED:
+            return self.read
+        return "".join(
+            str(int(d.readings[model].argmax())) if model in d.readings else "?"
+            for d in self.digits
+        )
+
     @property
     def failure(self):
         """None, 'wrong count' (too few or too many digits) or 'wrong label'."""
@@ -223,14 +242,35 @@ def scan_predictions(recognizer, images):
     return recognizer.predict_images(images).argmax(axis=1)
 
 
-def read_cases(recognizer, cases):
+def read_cases(recognizer, cases, reorder=None):
+    """Read each case's canvas with its strokes, as the app does; with `reorder` (a random
+    generator), the strokes each reversed and in a random order, the canvas unchanged."""
     outcomes = []
     for case in cases:
         canvas = case.canvas()
+        strokes = case.strokes if reorder is None else reordered(case.strokes, reorder)
         start = time.perf_counter()
-        digits = list(recognizer.recognize(canvas))
+        digits = list(recognizer.recognize(canvas, strokes))
         outcomes.append(Outcome(case, digits, time.perf_counter() - start))
     return outcomes
+
+
+def reordered(strokes, rng):
+    """The strokes as no hand draws them: each one backwards, in a random order."""
+    return [list(strokes[i])[::-1] for i in rng.permutation(len(strokes))]
+
+
+def models_read(outcomes):
+    """The models that read alone in these outcomes (PICTURE, PATH), then COMBINED if more
+    than one did."""
+    seen = {name for o in outcomes for d in o.digits for name in getattr(d, "readings", {})}
+    models = [name for name in (PICTURE, PATH) if name in seen]
+    return models + [COMBINED] if len(models) > 1 else models
+
+
+def accuracy_by(outcomes, model):
+    """The fraction of the outcomes `model` (or COMBINED) reads right."""
+    return sum(o.read_by(model) == o.case.text for o in outcomes) / len(outcomes)
 
 
 def summarize(outcomes):
@@ -276,12 +316,34 @@ def report_lines(singles, numbers):
         confusions = Counter(f"{o.case.text}->{o.read}" for o in singles if o.failure)
         top = confusions.most_common(10)
         lines.append("commonest misreadings: " + (", ".join(f"{k} x{n}" for k, n in top) or "none"))
+    lines += model_lines(singles, numbers)
     seconds = np.array([o.seconds for o in singles + numbers]) * 1000
     if len(seconds):
         lines.append(
             f"recognition time per canvas: mean {seconds.mean():.1f} ms, "
             f"p95 {np.percentile(seconds, 95):.1f} ms"
         )
+    return lines
+
+
+def model_lines(singles, numbers):
+    """Each model alone beside the combined reading: single digits, numbers, and by digit."""
+    models = models_read(singles + numbers)
+    if len(models) < 2:
+        return []
+    lines = []
+    for name, outcomes in (("single digits", singles), ("numbers", numbers)):
+        if outcomes:
+            rates = (f"{m} {100 * accuracy_by(outcomes, m):.2f}%" for m in models)
+            lines.append(f"{name} by model: " + ", ".join(rates))
+    for model in models:
+        if singles:
+            by_digit = _group_by(singles, lambda o: o.case.text)
+            rates = (
+                f"{digit} {100 * accuracy_by(group, model):.1f}%"
+                for digit, group in sorted(by_digit.items())
+            )
+            lines.append(f"single digits by digit, {model}: " + ", ".join(rates))
     return lines
 
 
@@ -399,6 +461,18 @@ def parse_args(argv):
     )
     parser.add_argument("--model", type=Path, help="model file (default: model/mnist_cnn.keras)")
     parser.add_argument(
+        "--path-model",
+        type=Path,
+        help="path model file (default: model/path_cnn.keras where it is there; without one "
+        "the picture reads alone)",
+    )
+    parser.add_argument(
+        "--reorder",
+        action="store_true",
+        help="reverse each stroke and shuffle their order before reading (the canvas is the "
+        "same): how the reading holds where the path model is misled",
+    )
+    parser.add_argument(
         "--count",
         type=int,
         help=f"single-digit canvases, from the first COUNT digits (default: all held-out pen "
@@ -482,22 +556,26 @@ def run(args):
     # Every path before the slow part: the image to write, then the model, then the cases.
     if args.errors:
         check_outputs([(args.errors, IMAGE_SUFFIXES, "errors image")], args.force)
-    recognizer = make_recognizer(args.model)
+    if args.path_model is not None and not args.path_model.is_file():
+        raise ReplayError(f"{shown(args.path_model)}: path model file not found")
+    recognizer = make_recognizer(args.model, args.path_model or DEFAULT_PATH_MODEL_PATH)
     rng = np.random.default_rng(args.seed)
     make_cases = mnist_cases if args.unipen is None else unipen_cases
     singles, numbers, scans = make_cases(args, rng)
-    singles = read_cases(recognizer, singles)
+    reorder = np.random.default_rng(args.seed + 1) if args.reorder else None
+    singles = read_cases(recognizer, singles, reorder)
     if scans is not None and len(scans):
         scan = scan_predictions(recognizer, scans)
         for outcome, label in zip(singles, scan, strict=True):
             outcome.scan_right = str(label) == outcome.case.text
-    numbers = read_cases(recognizer, numbers)
+    numbers = read_cases(recognizer, numbers, reorder)
     model = args.model or "model/mnist_cnn.keras"
     if args.unipen is None:
         source = f"traced MNIST test images 0..{DEVELOPMENT_COUNT - 1}"
     else:
         source = f"pen digits of held-out writers from {args.unipen}"
-    print(f"replayed {source} with model {model}, seed {args.seed}")
+    order = ", each stroke reversed and the strokes in random order" if args.reorder else ""
+    print(f"replayed {source} with model {model}, seed {args.seed}{order}")
     for line in report_lines(singles, numbers):
         print(line)
     if args.errors and write_error_grid(args.errors, singles + numbers, overwrite=args.force):
@@ -509,6 +587,15 @@ def run(args):
         "number_accuracy": round(number["accuracy"], 5),
         "number_count": number["count"],
     }
+    models = models_read(singles + numbers)
+    if len(models) > 1:
+        result["by_model"] = {
+            m: {
+                "single_accuracy": round(accuracy_by(singles, m), 5) if singles else 0.0,
+                "number_accuracy": round(accuracy_by(numbers, m), 5) if numbers else 0.0,
+            }
+            for m in models
+        }
     print(json.dumps(result))
     return 0
 

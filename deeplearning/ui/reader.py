@@ -1,5 +1,5 @@
-"""The reader thread: runs the recognizer on copies of the canvas so that the pen never waits
-for the model."""
+"""The reader thread: runs the recognizer on copies of the canvas and its strokes so that the
+pen never waits for the models."""
 
 import threading
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ class Job:
     array: np.ndarray  # a copy of the canvas, to read and to show next to the result
     blank: bool  # nothing drawn: nothing to read
     version: int = 0  # which state of the canvas this is: labels apply to the newest only
+    strokes: list | None = None  # a copy of the strokes, in drawing order, for the path model
 
 
 class Reader:
@@ -61,7 +62,7 @@ class Reader:
             digits, error = [], None
             try:
                 if not job.blank:
-                    digits = recognizer.recognize(job.array)
+                    digits = recognizer.recognize(job.array, job.strokes)
             except Exception as exception:  # handed to the main thread
                 error = exception
             with self.condition:
