@@ -1,0 +1,283 @@
+"""The path model: its input (the pen's path resampled), training, export and command, on
+stroke fixtures written here; and the shipped model/path_cnn.* files agree with each other."""
+
+import gzip
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, one_error_line
+
+from deeplearning.pen_data.unipen import PenDigit
+from deeplearning.reading.path import FEATURES, POINTS, path_batch, path_features
+from deeplearning.reading.runtime import SOURCE_SHA256, exported_path, file_sha256
+from deeplearning.training import path_model
+
+SHIPPED = ROOT / "model" / "path_cnn.keras"
+TOLERANCE = 1e-4  # largest difference allowed between the two runtimes' probabilities
+
+
+def curve(label, points=200, wobble=0.0, rng=None):
+    """A smooth pen stroke of its own shape for each label, sampled at `points` points."""
+    t = np.linspace(0.0, 1.0, points)
+    x = np.cos(2 * np.pi * (0.3 + 0.1 * label) * t) * (1 + 0.1 * label)
+    y = np.sin(2 * np.pi * (0.5 + 0.15 * label) * t) + 2 * t
+    stroke = np.c_[x, y] * 100
+    if rng is not None:
+        stroke = stroke + rng.normal(0.0, wobble, stroke.shape)
+    return stroke
+
+
+def fixture_strokes(label, rng=None, wobble=0.0):
+    """One digit: a curve, and for odd labels a bar after it (a second stroke)."""
+    strokes = [curve(label, rng=rng, wobble=wobble)]
+    if label % 2:
+        strokes.append(np.array([[-80.0, 0.0], [-40.0, 5.0], [0.0, 10.0]]))
+    return strokes
+
+
+def fixture_digits(writers=10, per_label=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return [
+        PenDigit(label, f"fix/w{w}", fixture_strokes(label, rng, wobble=2.0))
+        for w in range(writers)
+        for label in range(10)
+        for _ in range(per_label)
+    ]
+
+
+def write_pen_data(path, digits):
+    with gzip.open(path, "wt", encoding="utf-8") as file:
+        for d in digits:
+            strokes = [np.round(s).astype(int).tolist() for s in d.strokes]
+            file.write(json.dumps({"label": str(d.label), "writer": d.writer, "strokes": strokes}))
+            file.write("\n")
+    return path
+
+
+# --- the input --------------------------------------------------------------------------------
+
+
+def test_features_do_not_depend_on_the_sampling_rate():
+    """A digit from a tablet (200-500 points a stroke) and from a slow mouse (every 10th
+    point, the ends kept) give nearly the same input."""
+    dense = fixture_strokes(3) + [curve(5, points=500)]
+    sparse = [np.r_[s[::10], s[-1:]] if len(s) > 3 else s for s in dense]
+    a, b = path_features(dense), path_features(sparse)
+    assert a.shape == (POINTS, FEATURES) and a.dtype == np.float32
+    assert np.abs(a[:, :2] - b[:, :2]).max() < 0.02  # positions
+    assert np.abs(a[:, 2:4] - b[:, 2:4]).mean() < 0.03  # directions
+    assert (a[:, 4] != b[:, 4]).sum() <= 1  # pen-down, but for where a jump begins
+
+
+def test_positions_are_centred_and_scaled_by_the_longer_side():
+    tall = [[(10, 0), (10, 400)], [(0, 200), (100, 200)]]  # a cross in any units, 100 x 400
+    features = path_features(tall)
+    # The box's centre is (50, 200), its longer side 400; the path ends where its points do.
+    assert np.allclose(features[0, :2], [-0.1, -0.5]) and np.allclose(features[-1, :2], [0.125, 0])
+    assert np.abs(features[:, :2]).max() <= 0.5
+    scaled = [[(3 * x + 7, 3 * y - 2) for x, y in stroke] for stroke in tall]
+    assert np.allclose(path_features(scaled), features, atol=1e-5)
+
+
+def test_pen_is_down_on_strokes_and_up_on_the_jump_between_them():
+    # Two bars 10 long, 10 apart: the jump between them is a third of the path.
+    features = path_features([[(0, 0), (0, 10)], [(10, 10), (10, 0)]])
+    pen = features[:, 4]
+    assert set(pen) == {0.0, 1.0}
+    assert abs(pen.mean() - 2 / 3) < 0.05
+    up = np.flatnonzero(pen == 0)
+    assert (np.diff(up) == 1).all()  # one jump, in one piece, in the middle
+    jump = features[up[1:-1], 2:4]  # its ends see the strokes beside it too
+    assert np.allclose(jump, [1.0, 0.0], atol=1e-5)  # moving right, across
+    assert np.allclose(features[:10, 2:4], [0.0, 1.0], atol=1e-5)  # first bar: down the page
+    assert (features[:, 4][:10] == 1).all() and (features[:, 4][-10:] == 1).all()
+
+
+def test_reversing_the_strokes_reverses_the_directions():
+    strokes = fixture_strokes(4)
+    forward, backward = path_features(strokes), path_features([s[::-1] for s in strokes])
+    assert np.allclose(backward[::-1, :2], forward[:, :2], atol=1e-4)
+    inner = slice(2, -2)  # the ends see one neighbour only
+    assert np.allclose(backward[::-1, 2:4][inner], -forward[:, 2:4][inner], atol=0.05)
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [[(5, 5)]],  # a dot
+        [[(5, 5), (5, 5), (5, 5)]],  # a pen that never moved
+        [[(5, 5)], [(5, 5)]],  # two dots in one place
+        [[(0, 0), (10, 0)], [(20, 5)]],  # a bar and a dot after it
+    ],
+)
+def test_dots_and_paths_that_never_move_give_a_finite_input(strokes):
+    features = path_features(strokes)
+    assert features.shape == (POINTS, FEATURES) and np.isfinite(features).all()
+    assert np.abs(features[:, :2]).max() <= 0.5
+    norms = np.hypot(features[:, 2], features[:, 3])
+    assert np.all((np.abs(norms - 1) < 1e-5) | (norms == 0))
+
+
+def test_a_batch_is_each_digits_features():
+    digits = [fixture_strokes(label) for label in range(3)]
+    batch = path_batch(digits)
+    assert batch.shape == (3, POINTS, FEATURES) and batch.dtype == np.float32
+    assert np.array_equal(batch[2], path_features(digits[2]))
+
+
+# --- training copies --------------------------------------------------------------------------
+
+
+def test_slower_sampling_keeps_both_ends():
+    stroke = np.arange(20.0).reshape(10, 2)
+    assert np.array_equal(path_model.sampled_slower(stroke, 4), stroke[[0, 4, 8, 9]])
+    assert np.array_equal(path_model.sampled_slower(stroke, 1), stroke)
+    assert np.array_equal(path_model.sampled_slower(stroke[:1], 3), stroke[:1])
+
+
+def test_training_copies_reverse_and_reorder_strokes_now_and_then():
+    rng = np.random.default_rng(0)
+    strokes = fixture_strokes(1)
+    copies = [path_model.training_copy(strokes, rng) for _ in range(1000)]
+    # After vary_strokes moves the points, the curve is the stroke of about 200 points (or
+    # fewer when thinned), and the bar has 3: which comes first, and which way it runs.
+    curve_first = np.mean([len(c[0]) > 3 for c in copies])
+    reversed_bar = np.mean([_bar(c)[0, 0] > _bar(c)[-1, 0] for c in copies])
+    assert 0.75 < curve_first < 0.95  # reordered about 0.3 x half of the time
+    assert 0.2 < reversed_bar < 0.4
+
+
+def _bar(strokes):
+    return next(s for s in strokes if len(s) <= 3)
+
+
+# --- the model --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The command run for one epoch on a pen-data fixture: (folder, the model's path)."""
+    folder = tmp_path_factory.mktemp("path")
+    data = write_pen_data(folder / "digits.jsonl.gz", fixture_digits())
+    out = folder / "model" / "path.keras"
+    argv = ["--unipen", str(data), "--out", str(out), "--epochs", "1", "--copies", "2"]
+    assert path_model.main(argv) == 0
+    return folder, out
+
+
+def test_the_model_takes_paths_to_probabilities():
+    model = path_model.build_path_model()
+    assert model.input_shape == (None, POINTS, FEATURES)
+    assert model.output_shape == (None, 10)
+    batch = path_batch([fixture_strokes(label) for label in range(4)])
+    probabilities = model(batch).numpy()
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_training_learns_from_the_fixture(tmp_path):
+    """Three epochs on the fixture's shapes read its held-apart writers better than chance."""
+    digits = fixture_digits()
+    train = [d for d in digits if d.writer not in ("fix/w8", "fix/w9")]
+    validation = [d for d in digits if d.writer in ("fix/w8", "fix/w9")]
+    model, history, _ = path_model.train_path_model(
+        train, validation, epochs=3, copies=3, verbose=0
+    )
+    assert len(history.history["val_loss"]) == 3
+    assert path_model.accuracy(model, *path_model.as_written(validation)) > 0.3
+
+
+def test_the_command_saves_model_record_and_export(trained, capsys):
+    import onnxruntime as ort
+
+    from deeplearning.training.model import load_model  # noqa: F401 (Keras's loader below)
+
+    folder, out = trained
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["sha256"] == file_sha256(out) and record["model_file"] == "path.keras"
+    assert record["training_writers"] + record["validation_writers"] == 8
+    assert record["held_out_writers"] == 2 and record["epochs_run"] == 1
+    session = ort.InferenceSession(str(exported_path(out)))
+    assert session.get_modelmeta().custom_metadata_map[SOURCE_SHA256] == file_sha256(out)
+    # Nothing is written over the model without --force.
+    data = folder / "digits.jsonl.gz"
+    before = out.read_bytes()
+    assert path_model.main(["--unipen", str(data), "--out", str(out), "--epochs", "1"]) == 1
+    one_error_line(capsys.readouterr().err, out, "--force")
+    assert out.read_bytes() == before
+
+
+def test_the_export_gives_the_same_probabilities_as_keras(trained):
+    _, out = trained
+    assert_export_matches(out)
+
+
+def assert_export_matches(model_path):
+    import keras
+    import onnxruntime as ort
+
+    model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
+    rng = np.random.default_rng(1)
+    batch = path_batch([fixture_strokes(i % 10, rng, wobble=3.0) for i in range(50)])
+    expected = model(batch).numpy()
+    session = ort.InferenceSession(str(exported_path(model_path)))
+    got = session.run(None, {session.get_inputs()[0].name: batch})[0]
+    assert got.shape == (50, 10) and got.dtype == np.float32
+    assert np.abs(got - expected).max() <= TOLERANCE
+
+
+# --- the command's bad input -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "the following arguments are required: --unipen"),
+        (["--unipen", "{tmp}/none"], "none: no such file"),
+        (["--unipen", "{data}", "--out", "{tmp}/model.h5"], "must end in .keras"),
+        (["--unipen", "{data}", "--out", "{tmp}/folder.keras"], "is a folder"),
+        (["--unipen", "{data}", "--epochs", "0"], "--epochs: 0 is out of range"),
+        (["--unipen", "{data}", "--copies", "x"], "--copies: 'x' is not a whole number"),
+    ],
+)
+def test_bad_input_is_one_error_line_before_tensorflow(tmp_path, argv, message):
+    data = write_pen_data(tmp_path / "digits.jsonl.gz", fixture_digits(writers=1, per_label=1))
+    (tmp_path / "folder.keras").mkdir()
+    argv = [a.format(tmp=tmp_path, data=data) for a in argv]
+    code = (
+        "import sys; from deeplearning.training import path_model; "
+        f"status = path_model.main({argv!r}); "
+        "print('tensorflow' in sys.modules); sys.exit(status)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stdout.strip() == "False"  # said before TensorFlow's seconds of start-up
+    one_error_line(result.stderr, message)
+
+
+def test_bad_pen_data_is_one_error_line(tmp_path, capsys):
+    data = tmp_path / "digits.jsonl"
+    data.write_text('{"label": "3", "writer": "a/b", "strokes": []}\n')
+    assert path_model.main(["--unipen", str(data), "--out", str(tmp_path / "m.keras")]) == 1
+    one_error_line(capsys.readouterr().err, "line 1", "'strokes' must be a non-empty list")
+
+
+# --- the shipped model ------------------------------------------------------------------------
+
+
+def test_the_shipped_export_is_of_the_shipped_model():
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(exported_path(SHIPPED)))
+    assert session.get_modelmeta().custom_metadata_map[SOURCE_SHA256] == file_sha256(SHIPPED)
+    record = json.loads(SHIPPED.with_suffix(".json").read_text())
+    assert record["sha256"] == file_sha256(SHIPPED)
+    assert session.get_inputs()[0].shape[1:] == [POINTS, FEATURES]
+
+
+def test_the_shipped_export_reads_as_keras_does():
+    assert_export_matches(SHIPPED)
