@@ -166,3 +166,14 @@ def test_the_runner_reads_its_data_before_the_kernel_starts(
     assert no_kernel.main(["--out", str(out), "--data", str(data)]) == 1
     one_error_line(capsys.readouterr().err, message)
     assert not out.exists()
+
+
+def test_the_kernels_own_stderr_stays_off_the_terminal(tmp_path, capfd):
+    """What a kernel writes to its stderr (TensorFlow's C++ start-up lines) is not the
+    notebook's output: a cell's prints are kept, the kernel's chatter is not shown."""
+    notebook = nbformat.v4.new_notebook()
+    code = "import os\nos.write(2, b'kernel chatter\\n')\nprint('cell output')"
+    notebook.cells.append(nbformat.v4.new_code_cell(code))
+    execute(notebook, tmp_path / "kernels", timeout=60)
+    assert "kernel chatter" not in capfd.readouterr().err
+    assert printed_text(notebook) == "cell output\n"

@@ -10,6 +10,7 @@ description, and no output that names a folder of the machine it ran on.
 """
 
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,7 +72,9 @@ def execute(notebook, kernels_dir, timeout=CELL_TIMEOUT_S):
         record_timing=False,  # timestamps would change every line of metadata on every run
         resources={"metadata": {"path": str(NOTEBOOK.parent)}},
     )
-    client.execute()
+    # The kernel's own stderr (TensorFlow's C++ start-up lines, "Parent appears to have
+    # exited") is not the notebook's: cells' errors and output come over Jupyter's channels.
+    client.execute(stderr=subprocess.DEVNULL)
     return notebook
 
 
