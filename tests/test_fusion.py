@@ -1,5 +1,6 @@
-"""The fusion of the picture's and the path's readings: the path settles what the picture is
-unsure of, and is not heard where it sees a digit the picture does not."""
+"""The fusion of the picture's and the path's readings: a sure path settles what the picture
+is unsure of, and is not heard where the picture is sure, where the path is unsure, or where
+it sees a digit the picture does not."""
 
 import numpy as np
 
@@ -14,8 +15,16 @@ def reading(**probabilities):
 
 
 def test_the_path_decides_between_the_pictures_top_two():
-    combined = combine(reading(d1=0.6, d7=0.38), reading(d7=0.9))
+    combined = combine(reading(d1=0.6, d7=0.38), reading(d7=0.95))
     assert combined.argmax() == 7
+
+
+def test_a_sure_picture_is_not_overruled():
+    assert combine(reading(d1=0.8, d7=0.19), reading(d7=0.999)).argmax() == 1
+
+
+def test_an_unsure_path_is_not_heard():
+    assert combine(reading(d1=0.6, d7=0.38), reading(d7=0.6, d1=0.01)).argmax() == 1
 
 
 def test_the_picture_decides_where_the_path_sees_another_digit():
@@ -24,8 +33,8 @@ def test_the_picture_decides_where_the_path_sees_another_digit():
 
 
 def test_agreement_makes_the_reading_surer():
-    picture = reading(d4=0.7, d9=0.25)
-    combined = combine(picture, reading(d4=0.8))
+    picture = reading(d4=0.65, d9=0.3)
+    combined = combine(picture, reading(d4=0.95))
     assert combined.argmax() == 4 and combined.max() > picture.max()
 
 

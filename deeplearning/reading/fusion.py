@@ -1,24 +1,32 @@
 """One reading from two: the picture's (the CNN) and the pen's path (the path model).
 
-The two models err on different digits, so adding their log-probabilities reads more of
-them right than either alone. But the path model has only seen digits drawn as hands draw
-them: strokes in another order or direction (a digit traced from a scan, a 0 drawn the
-other way round) can make it sure of a wrong digit. So the path only counts where it is
-trusted (`path_trusted`); elsewhere the picture reads alone.
+The path model reads what the picture cannot see, the order and direction of the strokes,
+and mends some of the CNN's misreadings of handwriting. But it has only seen digits drawn
+as hands draw them: on MNIST's scans traced into strokes (an order and a start no hand
+uses) it read 87.4% of single digits where the CNN read 98.5%, and it is sure of many of
+its errors there, so that even a small weight on its log-probabilities lost digits the
+picture read right. No rule on the two readings alone kept every such digit; this one
+loses fewest for what it mends (measured by `python -m deeplearning replay`):
+
+the path is heard only where the picture is unsure (its top probability under
+PICTURE_UNSURE), the path is sure (PATH_SURE or more) and the path's digit is one of the
+picture's top two. There it settles the choice: their log-probabilities are added, the
+path's weighted PATH_WEIGHT. Everywhere else the picture reads alone.
 """
 
 import numpy as np
 
-PATH_WEIGHT = 1.0  # the path's log-probabilities count this much against the picture's
+PICTURE_UNSURE = 0.7  # the picture's top probability under this: it may be overruled ...
+PATH_SURE = 0.9  # ... by a path this sure of a digit ...
+PATH_WEIGHT = 1.0  # ... whose log-probabilities count this much against the picture's
 FLOOR = 1e-6  # probabilities are floored here before their log: one model's zero is no veto
 
 
 def path_trusted(picture, path):
-    """(N,) bool: where the path may change the reading. Only where its top digit is one
-    the picture finds likely too (its top two): it then settles which of the two the
-    picture was unsure between, but never brings in a digit the picture does not see."""
+    """(N,) bool: where the path may change the reading (see the module's docstring)."""
     top_two = np.argsort(picture, axis=1)[:, -2:]
-    return (top_two == path.argmax(axis=1)[:, None]).any(axis=1)
+    seen = (top_two == path.argmax(axis=1)[:, None]).any(axis=1)
+    return seen & (picture.max(axis=1) < PICTURE_UNSURE) & (path.max(axis=1) >= PATH_SURE)
 
 
 def combine(picture, path):
