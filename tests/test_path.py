@@ -8,12 +8,13 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, one_error_line
+from conftest import DIGIT_STROKES, ROOT, one_error_line
 
-from deeplearning.pen_data.unipen import PenDigit
+from deeplearning.pen_data.unipen import PenDigit, vary_strokes
+from deeplearning.personal.samples import Sample, SampleSet
 from deeplearning.reading.path import FEATURES, POINTS, path_batch, path_features
 from deeplearning.reading.runtime import SOURCE_SHA256, exported_path, file_sha256
-from deeplearning.training import path_model
+from deeplearning.training import path_model, teach
 
 SHIPPED = ROOT / "model" / "path_cnn.keras"
 TOLERANCE = 1e-4  # largest difference allowed between the two runtimes' probabilities
@@ -281,3 +282,78 @@ def test_the_shipped_export_is_of_the_shipped_model():
 
 def test_the_shipped_export_reads_as_keras_does():
     assert_export_matches(SHIPPED)
+
+
+# --- teaching ---------------------------------------------------------------------------------
+
+# One writer's habit: a 7's stem first, its bar after, which the path model takes for a 1.
+SEVEN_BAR_LAST = [[(80, 0), (30, 100)], [(0, 0), (80, 0)]]
+
+
+def canvas_strokes(strokes, rng=None):
+    """The strokes as canvas pixels, as the app records them (varied, with `rng`)."""
+    points = [40 + np.asarray(s, float) * 2 for s in strokes]
+    return vary_strokes(points, rng) if rng is not None else points
+
+
+@pytest.fixture(scope="module")
+def taught_path(tmp_path_factory):
+    """Teaching on four 7s with the bar last and a 0, 4 and 1: (taught path model, status,
+    stdout)."""
+    folder = tmp_path_factory.mktemp("personal")
+    digits = [(7, SEVEN_BAR_LAST)] * 4 + [(d, DIGIT_STROKES[d]) for d in (0, 4, 1)]
+    image = np.zeros((28, 28), np.uint8)  # the picture model's part is test_teach.py's
+    SampleSet(folder).append(Sample(label, image, canvas_strokes(s)) for label, s in digits)
+    out = tmp_path_factory.mktemp("taught") / "taught.keras"
+    no_data = tmp_path_factory.mktemp("no-data")
+    argv = ["--samples", folder, "--out", out, "--data", no_data, "--epochs", "1", "--copies", "50"]
+    result = subprocess.run(
+        [sys.executable, "-m", "deeplearning", "teach", *map(str, argv)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return teach.taught_path_model_path(out), result.returncode, result.stdout
+
+
+def test_teaching_teaches_the_path_model_the_writers_hand(taught_path):
+    import keras
+
+    path, status, _ = taught_path
+    assert status == 0 and path.name == "taught_path.keras"
+    rng = np.random.default_rng(5)
+    fresh = path_batch([canvas_strokes(SEVEN_BAR_LAST, rng) for _ in range(12)])  # new ones
+    base = keras.saving.load_model(SHIPPED, compile=False)
+    taught = keras.saving.load_model(path, compile=False)
+    before, after = base(fresh).numpy()[:, 7], taught(fresh).numpy()[:, 7]
+    assert after.mean() > before.mean() + 0.3
+    assert (after > 0.5).mean() >= 0.75
+    assert_export_matches(path)
+
+
+def test_the_taught_path_model_keeps_reading_other_digits(taught_path):
+    import keras
+
+    taught = keras.saving.load_model(taught_path[0], compile=False)
+    rng = np.random.default_rng(6)
+    for label in (2, 3, 5, 8):
+        fresh = path_batch([canvas_strokes(DIGIT_STROKES[label], rng) for _ in range(3)])
+        assert (taught(fresh).numpy().argmax(axis=1) == label).all(), label
+
+
+def test_teaching_the_path_model_is_on_the_progress_bar(taught_path):
+    """The picture model's training fills the bar to 1 - PATH_SHARE, the path model's the
+    rest; the app's bar never goes back."""
+    _, _, stdout = taught_path
+    shown = [float(line.split()[1]) for line in stdout.splitlines() if line.startswith("progress:")]
+    assert shown[0] == 0.0 and shown[-1] == 1.0 and shown == sorted(shown)
+    assert 1 - teach.PATH_SHARE in shown
+
+
+def test_the_taught_path_models_record(taught_path):
+    path, _, _ = taught_path
+    record = json.loads(path.with_suffix(".json").read_text())
+    assert record["taught_from_sha256"] == file_sha256(SHIPPED)
+    assert record["sha256"] == file_sha256(path) and record["samples"] == 7
+    assert record["traced_mnist_digits"] > 0 and record["epochs"] == 1

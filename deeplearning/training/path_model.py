@@ -35,10 +35,15 @@ from deeplearning.pen_data.unipen import (
 )
 from deeplearning.reading.images import NUM_CLASSES
 from deeplearning.reading.path import FEATURES, POINTS, path_batch, path_features
-from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, exported_path, file_sha256
+from deeplearning.reading.runtime import (
+    DEFAULT_PATH_MODEL_PATH,
+    ModelError,
+    exported_path,
+    file_sha256,
+)
 from deeplearning.training.saving import model_files
 
-DEFAULT_OUT = DEFAULT_MODEL_PATH.with_name("path_cnn.keras")
+DEFAULT_OUT = DEFAULT_PATH_MODEL_PATH
 EPOCHS = 30
 COPIES = 6
 BATCH_SIZE = 64
@@ -69,6 +74,24 @@ def build_path_model():
         ],
         name="path_cnn",
     )
+
+
+def load_path_model(path):
+    """A saved path model, read with Keras's safe mode on; ModelError naming the file when
+    it cannot be read or does not take (None, POINTS, FEATURES) paths to (None, 10)."""
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a damaged file
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelError(f"{path}: not a readable Keras model ({reason})") from None
+    if (model.input_shape, model.output_shape) != ((None, POINTS, FEATURES), (None, NUM_CLASSES)):
+        raise ModelError(
+            f"{path}: model takes {model.input_shape} and gives {model.output_shape}, "
+            f"expected (None, {POINTS}, {FEATURES}) -> (None, {NUM_CLASSES})"
+        )
+    return model
 
 
 # --- training copies ---------------------------------------------------------------------------

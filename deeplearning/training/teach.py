@@ -16,6 +16,11 @@ Each epoch trains on three kinds of images:
 The base model (the shipped one unless --model) is never changed: the taught model goes to
 --out (default: beside the samples) with a JSON record of how it was made, both written
 atomically.
+
+Where the shipped path model (model/path_cnn.keras, which reads the pen's strokes) is there,
+it is taught too, on the samples' strokes: varied copies of them as its training makes them,
+and, for everyone else's digits, MNIST images traced into strokes. It goes beside the taught
+model, its name ending in `_path.keras` (mnist_cnn_taught_path.keras by default).
 """
 
 import math
@@ -27,10 +32,11 @@ import numpy as np
 
 from deeplearning.core import cli
 from deeplearning.core.atomic import check_outputs
+from deeplearning.core.errors import shown
 from deeplearning.personal.progress import MIN_SAMPLES, STEP, progress_line
 from deeplearning.personal.samples import DEFAULT_DIR, SampleError, SampleSet, how_many
 from deeplearning.reading.images import NUM_CLASSES
-from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, exported_path
+from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, DEFAULT_PATH_MODEL_PATH, exported_path
 from deeplearning.training.saving import check_not_shipped
 
 EPOCHS = 6
@@ -42,6 +48,15 @@ MNIST_PER_EPOCH = 2000  # other people's digits mixed in, a fresh draw each epoc
 MNIST_ROWS = 12_000  # ... from this many rows of train.csv: reading all 60,000 takes seconds
 BATCH_SIZE = 32
 STEPS_PER_EXECUTION = 8
+PATH_SHARE = 0.1  # of the progress bar, for the path model: its training is that much shorter
+PATH_OTHERS = 1000  # MNIST images traced into strokes: other people's digits for the path model
+PATH_OTHER_COPIES = 2  # varied copies of each of them
+
+
+def taught_path_model_path(out):
+    """Where the taught path model goes: beside the taught model `out`."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}_path.keras")
 
 
 def copies_per_sample(count):
@@ -68,17 +83,19 @@ def other_peoples_digits(data_dir):
     )
 
 
-def progress_callback(total_steps):
+def progress_callback(total_steps, start=0.0, share=1.0):
     """A callback printing a progress line (deeplearning.personal.progress) each time STEP
-    more of the training is done, and at the end: the app's progress bar reads these lines."""
+    more of the training is done, and at the end: the app's progress bar reads these lines.
+    This training is `share` of the whole, which is `start` done when it begins."""
     import keras
 
-    done = {"steps": 0, "shown": 0.0}
+    done = {"steps": 0, "shown": start}
 
     def report(batch, logs):
         done["steps"] += STEPS_PER_EXECUTION  # the callback runs once per call into TensorFlow
-        fraction = min(done["steps"] / total_steps, 1.0)
-        if fraction >= done["shown"] + STEP or fraction == 1.0 > done["shown"]:
+        fraction = start + share * min(done["steps"] / total_steps, 1.0)
+        end = start + share
+        if fraction >= done["shown"] + STEP or fraction == end > done["shown"]:
             done["shown"] = fraction
             print(progress_line(fraction), flush=True)
 
@@ -95,8 +112,10 @@ def teach(
     seed=0,
     verbose="auto",
     copies=None,
+    share=1.0,
 ):
-    """Fine-tune a model with `base_weights` on the samples; return (model, seconds, summary)."""
+    """Fine-tune a model with `base_weights` on the samples; return (model, seconds, summary).
+    Its progress lines go from 0 to `share`: the path model's training may follow."""
     import keras
 
     from deeplearning.pen_data.unipen import PenDigit, varied_copies
@@ -143,7 +162,7 @@ def teach(
             epochs=epochs,
             steps_per_epoch=steps_per_epoch,
             shuffle=False,  # already shuffled, and each epoch's slice holds its own MNIST draw
-            callbacks=[progress_callback(steps_per_epoch * epochs)],
+            callbacks=[progress_callback(steps_per_epoch * epochs, share=share)],
             verbose=verbose,
         )
     summary = {
@@ -157,6 +176,63 @@ def teach(
         "precision": precision,
     }
     return model, time.perf_counter() - start, summary
+
+
+def teach_path(base, labels, strokes, others, epochs=EPOCHS, seed=0, verbose="auto", copies=None):
+    """Fine-tune the path model `base` (a Keras model, changed in place) on the samples'
+    strokes, with other people's digits traced into strokes mixed in; return (model,
+    seconds, summary). Its progress lines go from 1 - PATH_SHARE to 1."""
+    import keras
+
+    from deeplearning.pen_data.tracing import image_to_strokes
+    from deeplearning.pen_data.unipen import PenDigit
+    from deeplearning.training.path_model import predict, training_set
+
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    copies = copies or copies_per_sample(len(labels))
+    samples = [PenDigit(int(label), "you", s) for label, s in zip(labels, strokes, strict=True)]
+    other_images, other_labels = others
+    picked = rng.choice(len(other_labels), min(PATH_OTHERS, len(other_labels)), replace=False)
+    traced = [(other_labels[i], image_to_strokes(other_images[i])) for i in picked]
+    others = [PenDigit(int(label), "mnist", list(map(np.asarray, s))) for label, s in traced if s]
+    x_own, y_own = training_set(samples, copies, rng)
+    x_other, _ = training_set(others, PATH_OTHER_COPIES, rng)
+    # Other people's digits are learnt as the base model reads them, not by their labels:
+    # traced strokes are not a hand's, and it should keep reading as it did, not learn them.
+    y_other = predict(base, x_other)
+    y_own = np.eye(NUM_CLASSES, dtype=np.float32)[y_own]
+    x, y = np.concatenate([x_own, x_other]), np.concatenate([y_own, y_other])
+    print(
+        f"made {len(x_own)} path copies of the samples and {len(x_other)} of {len(others)} "
+        f"traced MNIST digits in {time.perf_counter() - start:.1f} s",
+        flush=True,
+    )
+    keras.utils.set_random_seed(seed)
+    base.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss="categorical_crossentropy",
+        steps_per_execution=STEPS_PER_EXECUTION,
+    )
+    steps = math.ceil(len(y) / BATCH_SIZE) * epochs
+    start = time.perf_counter()
+    base.fit(
+        x,
+        y,
+        batch_size=BATCH_SIZE,
+        epochs=epochs,
+        callbacks=[progress_callback(steps, start=1 - PATH_SHARE, share=PATH_SHARE)],
+        verbose=verbose,
+    )
+    summary = {
+        "samples": int(len(labels)),
+        "path_copies_each": copies,
+        "traced_mnist_digits": len(others),
+        "traced_copies_each": PATH_OTHER_COPIES,
+        "epochs": epochs,
+        "learning_rate": LEARNING_RATE,
+    }
+    return base, time.perf_counter() - start, summary
 
 
 def parse_args(argv):
@@ -209,11 +285,19 @@ def run(argv):
     if not args.samples.is_dir():
         raise SampleError(f"{args.samples}: no such folder; label digits in the app to make it")
     check_not_shipped(out, args.model)
+    check_not_shipped(out, DEFAULT_PATH_MODEL_PATH)
+    path_base = DEFAULT_PATH_MODEL_PATH if DEFAULT_PATH_MODEL_PATH.is_file() else None
+    path_out = taught_path_model_path(out)
+    outputs = [(out, "taught model")] + [(path_out, "taught path model")] * bool(path_base)
     check_outputs(
         [
-            (out, [".keras"], "taught model"),
-            (out.with_suffix(".json"), None, "model's JSON file"),
-            (exported_path(out), None, "model's ONNX export"),
+            output
+            for model, what in outputs
+            for output in [
+                (model, [".keras"], what),
+                (model.with_suffix(".json"), None, "model's JSON file"),
+                (exported_path(model), None, "model's ONNX export"),
+            ]
         ],
         force=args.force,
     )
@@ -229,7 +313,12 @@ def run(argv):
     from deeplearning.training.saving import save_or_rescue
 
     base_weights = load_model(args.model).get_weights()  # a ModelError names a bad file
+    if path_base:
+        from deeplearning.training.path_model import load_path_model
+
+        path_model = load_path_model(path_base)
     other_images, other_labels, source = other_peoples_digits(args.data)
+    verbose = 1 if sys.stdout.isatty() else 2  # a progress bar only where one can be redrawn
     counts = " ".join(f"{d}:{n}" for d, n in enumerate(np.bincount(labels, minlength=10)) if n)
     print(f"teaching {args.model} with {len(labels)} samples from {args.samples} ({counts})")
     print(f"mixing in {MNIST_PER_EPOCH:,} a pass from {source}", flush=True)
@@ -242,7 +331,8 @@ def run(argv):
         args.epochs,
         args.seed,
         copies=args.copies,
-        verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only where one can be redrawn
+        verbose=verbose,
+        share=1 - PATH_SHARE if path_base else 1.0,
     )
     info = {
         "taught_from": str(args.model),
@@ -257,7 +347,34 @@ def run(argv):
     }
     print(f"taught in {seconds:.0f} s")
     # The app reads the taught model through its export, without TensorFlow.
-    return save_or_rescue(model, out, info, overwrite=args.force, export=True)
+    status = save_or_rescue(model, out, info, overwrite=args.force, export=True)
+    if status or not path_base:
+        return status
+    from deeplearning.training.path_model import save_path_model
+
+    model, seconds, summary = teach_path(
+        path_model,
+        labels,
+        strokes,
+        (other_images, other_labels),
+        args.epochs,
+        args.seed,
+        verbose,
+        args.copies,
+    )
+    print(f"taught the path model in {seconds:.0f} s")
+    info = {
+        **info,
+        "taught_from": str(path_base),
+        "taught_from_sha256": file_sha256(path_base),
+        **summary,
+        "seconds": round(seconds, 1),
+    }
+    for key in ("pen_copies_each", "pen_copies", "mnist_per_epoch", "precision"):
+        info.pop(key, None)  # the picture model's training, not this one's
+    save_path_model(model, path_out, info, overwrite=args.force)
+    print(f"saved {shown(path_out)} with its JSON record and ONNX export")
+    return 0
 
 
 def main(argv=None):
