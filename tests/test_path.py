@@ -357,3 +357,14 @@ def test_the_taught_path_models_record(taught_path):
     assert record["taught_from_sha256"] == file_sha256(SHIPPED)
     assert record["sha256"] == file_sha256(path) and record["samples"] == 7
     assert record["traced_mnist_digits"] > 0 and record["epochs"] == 1
+
+
+def test_the_export_command_exports_a_path_model(trained, tmp_path, capsys):
+    """What the app's message for an out-of-date export says to run works on a path model."""
+    from deeplearning.training import export
+
+    _, out = trained
+    model = tmp_path / "path.keras"
+    model.write_bytes(out.read_bytes())
+    assert export.main([str(model)]) == 0, capsys.readouterr().err
+    assert_export_matches(model)

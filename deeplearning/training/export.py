@@ -47,11 +47,25 @@ def export_model(model, out, source_sha256, source_name):
     Path(out).write_bytes(proto.SerializeToString())
 
 
-def export_file(model_path, out, overwrite=False):
-    """Export the `.keras` file `model_path` to `out`, put in place only once complete."""
+def load_either_model(model_path):
+    """The CNN saved in `model_path`, or else the path model; ModelError naming the file,
+    as the CNN's loader words it, when it is neither."""
     from deeplearning.training.model import load_model
+    from deeplearning.training.path_model import load_path_model
 
-    model = load_model(model_path)  # ModelError, naming the file, if it cannot be read
+    try:
+        return load_model(model_path)
+    except ModelError as error:
+        try:
+            return load_path_model(model_path)
+        except ModelError:
+            raise error from None
+
+
+def export_file(model_path, out, overwrite=False):
+    """Export the `.keras` file `model_path` (the CNN or the path model) to `out`, put in
+    place only once complete."""
+    model = load_either_model(model_path)  # ModelError, naming the file, if it cannot be read
     sha256 = file_sha256(model_path)
     with atomic_path(out, overwrite) as tmp:
         export_model(model, tmp, sha256, Path(model_path).name)
