@@ -1,16 +1,17 @@
 """The path model: a 1-D CNN that reads a digit from the pen's path (deeplearning.reading.path),
 beside the picture CNN, which errs on other digits.
 
-    python -m deeplearning train-path --unipen ../shared/unipen
+    python -m deeplearning train-path --unipen ../shared/unipen --force  # the shipped model
     python -m deeplearning train-path --unipen DIR --out OTHER.keras --epochs 20 --copies 8
 
-It trains on recorded pen digits (deeplearning/pen_data/unipen.py's format) by the TRAINING
-writers only; a tenth or so of those writers are set apart again to stop training when the
-validation loss stalls. Each training digit is copied `--copies` times, each copy as the same
-hand might write it another time (vary_strokes), sampled more slowly (every k-th point kept,
-k from 1 to 4), with strokes reversed and put in another order now and then: a person does
-not always start a stroke at the same end, and MNIST digits traced into strokes come in an
-order a tracing finds, not a hand. The held-out writers' digits are read at the end, as they
+It trains on recorded pen digits (deeplearning/pen_data/unipen.py's format) by the training
+writers only; some of those writers are set apart again, chosen as the held-out ones are
+(split_by_writer), to stop training when the loss on their digits stalls. Each training
+digit is copied `--copies` times, each copy as the same hand might write it another time
+(vary_strokes), sampled more slowly (every k-th point kept, k from 1 to 4), with strokes
+reversed and put in another order now and then: a person does not always start a stroke at
+the same end, and MNIST digits traced into strokes come in an order a tracing finds, not a
+hand. The held-out writers' digits are read at the end, as they
 were written, then with every stroke reversed and in a random order.
 
 It saves the `.keras` model, a JSON record and the ONNX export beside them, never over an
