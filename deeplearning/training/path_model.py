@@ -11,8 +11,8 @@ digit is copied `--copies` times, each copy as the same hand might write it anot
 (vary_strokes), sampled more slowly (every k-th point kept, k from 1 to 4), with strokes
 reversed and put in another order now and then: a person does not always start a stroke at
 the same end, and MNIST digits traced into strokes come in an order a tracing finds, not a
-hand. The held-out writers' digits are read at the end, as they
-were written, then with every stroke reversed and in a random order.
+hand. The held-out writers' digits are read at the end, as they were written, then with
+every stroke reversed and in a random order.
 
 It saves the `.keras` model, a JSON record and the ONNX export beside them, never over an
 existing file without --force. Every path and option is checked before TensorFlow is imported.
