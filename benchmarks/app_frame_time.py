@@ -53,9 +53,9 @@ class CountingRecognizer:
         self.durations_ms = []
         self.lock = threading.Lock()
 
-    def recognize(self, canvas):
+    def recognize(self, canvas, strokes=None):
         start = time.perf_counter()
-        digits = self.recognizer.recognize(canvas)
+        digits = self.recognizer.recognize(canvas, strokes)
         with self.lock:
             self.durations_ms.append((time.perf_counter() - start) * 1000)
         return digits
