@@ -13,7 +13,12 @@ from conftest import DIGIT_STROKES, ROOT, one_error_line
 from deeplearning.pen_data.unipen import PenDigit, vary_strokes
 from deeplearning.personal.samples import Sample, SampleSet
 from deeplearning.reading.path import FEATURES, POINTS, path_batch, path_features
-from deeplearning.reading.runtime import SOURCE_SHA256, exported_path, file_sha256
+from deeplearning.reading.runtime import (
+    SOURCE_SHA256,
+    exported_path,
+    file_sha256,
+    path_model_beside,
+)
 from deeplearning.training import path_model, teach
 
 SHIPPED = ROOT / "model" / "path_cnn.keras"
@@ -314,7 +319,7 @@ def taught_path(tmp_path_factory):
         text=True,
         timeout=300,
     )
-    return teach.taught_path_model_path(out), result.returncode, result.stdout
+    return path_model_beside(out), result.returncode, result.stdout
 
 
 def test_teaching_teaches_the_path_model_the_writers_hand(taught_path):
@@ -368,3 +373,28 @@ def test_the_export_command_exports_a_path_model(trained, tmp_path, capsys):
     model.write_bytes(out.read_bytes())
     assert export.main([str(model)]) == 0, capsys.readouterr().err
     assert_export_matches(model)
+
+
+def test_train_path_never_writes_the_shipped_path_model(tmp_path, capsys):
+    data = tmp_path / "digits.jsonl"
+    data.write_text("")
+    argv = ["--unipen", str(data), "--out", str(SHIPPED), "--force"]
+    assert path_model.main(argv) == 1
+    one_error_line(capsys.readouterr().err, SHIPPED, "is the shipped path model")
+    assert path_model.DEFAULT_OUT.name == "path_cnn_trained.keras"
+
+
+def test_a_taught_models_own_path_model_is_read_with_it(tmp_path):
+    """Teaching writes NAME_path.keras beside the taught NAME.keras: the Recognizer reads
+    with that one, and with the shipped path model where a model has none."""
+    import shutil
+
+    from deeplearning.reading.recognize import Recognizer
+    from deeplearning.reading.runtime import DEFAULT_MODEL_PATH
+
+    taught = tmp_path / "mnist_cnn_taught.keras"
+    for source, target in [(DEFAULT_MODEL_PATH, taught), (SHIPPED, path_model_beside(taught))]:
+        shutil.copy(source, target)
+        shutil.copy(exported_path(source), exported_path(target))
+    assert Recognizer(taught).path_model.path == exported_path(path_model_beside(taught))
+    assert Recognizer().path_model.path == exported_path(SHIPPED)

@@ -54,6 +54,7 @@ from deeplearning.reading.runtime import (
     DEFAULT_MODEL_PATH,
     DEFAULT_PATH_MODEL_PATH,
     load_exported,
+    path_model_beside,
 )
 from deeplearning.reading.strokes import digit_strokes
 
@@ -420,12 +421,16 @@ def read_number(digits):
 class Recognizer:
     """Loads the models once and reads every digit on a canvas with one batched call each."""
 
-    def __init__(self, model_path=None, path_model_path=DEFAULT_PATH_MODEL_PATH):
+    def __init__(self, model_path=None, path_model_path=None):
         """Read with the models' ONNX exports (deeplearning.reading.runtime): a `.onnx` file, or
-        the up-to-date export beside a `.keras` file. The path model is read where its file
-        is there, and left out where it is not (None).
+        the up-to-date export beside a `.keras` file. The path model, unless given, is the
+        model's own (NAME_path.keras beside it, as teaching writes one) or else the shipped
+        one; it is read where its file is there, and left out where it is not.
         ModelError, naming the file, for a model that cannot be read."""
         path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
+        if path_model_path is None:
+            own = path_model_beside(path)
+            path_model_path = own if own.is_file() else DEFAULT_PATH_MODEL_PATH
         self.model = load_exported(path)
         self.path_model = _optional_path_model(path_model_path)
         self.predict_images(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.uint8))  # warm up

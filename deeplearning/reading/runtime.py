@@ -43,6 +43,13 @@ def file_sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def path_model_beside(model_path):
+    """Where a model's own path model lies: beside it, named NAME_path.keras (teaching writes
+    one beside the model it taught)."""
+    model_path = Path(model_path)
+    return model_path.with_name(f"{model_path.stem}_path.keras")
+
+
 def exported_path(model_path):
     """Where the export of a `.keras` model lies: beside it, with the suffix `.onnx`."""
     return Path(model_path).with_suffix(EXPORTED_SUFFIX)

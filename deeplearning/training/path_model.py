@@ -1,7 +1,7 @@
 """The path model: a 1-D CNN that reads a digit from the pen's path (deeplearning.reading.path),
 beside the picture CNN, which errs on other digits.
 
-    python -m deeplearning train-path --unipen ../shared/unipen --force  # the shipped model
+    python -m deeplearning train-path --unipen ../shared/unipen   # model/path_cnn_trained.keras
     python -m deeplearning train-path --unipen DIR --out OTHER.keras --epochs 20 --copies 8
 
 It trains on recorded pen digits (deeplearning/pen_data/unipen.py's format) by the training
@@ -15,7 +15,8 @@ hand. The held-out writers' digits are read at the end, as they were written, th
 every stroke reversed and in a random order.
 
 It saves the `.keras` model, a JSON record and the ONNX export beside them, never over an
-existing file without --force. Every path and option is checked before TensorFlow is imported.
+existing file without --force, and never over a shipped model. Every path and option is
+checked before TensorFlow is imported.
 """
 
 import platform
@@ -42,9 +43,10 @@ from deeplearning.reading.runtime import (
     exported_path,
     file_sha256,
 )
-from deeplearning.training.saving import model_files
+from deeplearning.training.saving import check_not_shipped, model_files
 
-DEFAULT_OUT = DEFAULT_PATH_MODEL_PATH
+# A training's own model: the shipped model/path_cnn.keras stays as it came (.gitignore'd).
+DEFAULT_OUT = DEFAULT_PATH_MODEL_PATH.with_name("path_cnn_trained.keras")
 EPOCHS = 30
 COPIES = 6
 BATCH_SIZE = 64
@@ -288,6 +290,7 @@ def check_paths(args):
     """The pen data are there and the outputs can be written: before any long work."""
     if not data_file(args.unipen).is_file():
         raise DataError(f"{data_file(args.unipen)}: no such file (pen digits)")
+    check_not_shipped(args.out)
     model, json_file, exported = model_files(args.out)
     check_outputs(
         [

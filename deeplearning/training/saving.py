@@ -8,7 +8,12 @@ from pathlib import Path
 from deeplearning.core import cli
 from deeplearning.core.atomic import OutputError, atomic_paths
 from deeplearning.core.errors import InputError, shown
-from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, exported_path, file_sha256
+from deeplearning.reading.runtime import (
+    DEFAULT_MODEL_PATH,
+    DEFAULT_PATH_MODEL_PATH,
+    exported_path,
+    file_sha256,
+)
 from deeplearning.training.export import export_model
 from deeplearning.training.model import build_model
 
@@ -20,9 +25,14 @@ def model_files(path):
 
 
 def check_not_shipped(out, base=None):
-    """Refuse, even with --force, an `out` that is the shipped model or `base` (the model a run
-    starts from), through a link too, or whose JSON or export would replace one of theirs."""
-    for model, what in ((DEFAULT_MODEL_PATH, "the shipped model"), (base, "the base model")):
+    """Refuse, even with --force, an `out` that is a shipped model (the CNN or the path model)
+    or `base` (the model a run starts from), through a link too, or whose JSON or export would
+    replace one of theirs."""
+    shipped = [
+        (DEFAULT_MODEL_PATH, "the shipped model"),
+        (DEFAULT_PATH_MODEL_PATH, "the shipped path model"),
+    ]
+    for model, what in [*shipped, (base, "the base model")]:
         if model is None:
             continue
         kept = {path.resolve() for path in model_files(model)}

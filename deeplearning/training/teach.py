@@ -36,7 +36,12 @@ from deeplearning.core.errors import shown
 from deeplearning.personal.progress import MIN_SAMPLES, STEP, progress_line
 from deeplearning.personal.samples import DEFAULT_DIR, SampleError, SampleSet, how_many
 from deeplearning.reading.images import NUM_CLASSES
-from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, DEFAULT_PATH_MODEL_PATH, exported_path
+from deeplearning.reading.runtime import (
+    DEFAULT_MODEL_PATH,
+    DEFAULT_PATH_MODEL_PATH,
+    exported_path,
+    path_model_beside,
+)
 from deeplearning.training.saving import check_not_shipped
 
 EPOCHS = 6
@@ -51,12 +56,6 @@ STEPS_PER_EXECUTION = 8
 PATH_SHARE = 0.1  # of the progress bar, for the path model: its training is that much shorter
 PATH_OTHERS = 1000  # MNIST images traced into strokes: other people's digits for the path model
 PATH_OTHER_COPIES = 2  # varied copies of each of them
-
-
-def taught_path_model_path(out):
-    """Where the taught path model goes: beside the taught model `out`."""
-    out = Path(out)
-    return out.with_name(f"{out.stem}_path.keras")
 
 
 def copies_per_sample(count):
@@ -287,7 +286,7 @@ def run(argv):
     check_not_shipped(out, args.model)
     check_not_shipped(out, DEFAULT_PATH_MODEL_PATH)
     path_base = DEFAULT_PATH_MODEL_PATH if DEFAULT_PATH_MODEL_PATH.is_file() else None
-    path_out = taught_path_model_path(out)
+    path_out = path_model_beside(out)
     outputs = [(out, "taught model")] + [(path_out, "taught path model")] * bool(path_base)
     check_outputs(
         [
