@@ -10,11 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-# First: the package, which keeps TensorFlow's start-up noise off stderr when it is imported.
-import deeplearning  # noqa: E402, F401
+# First, as the commands do: TensorFlow's start-up lines and its CUDA line off stderr.
+from deeplearning.core.quiet import quiet_imports  # noqa: E402
+from deeplearning.training.machine import quiet_tensorflow_log  # noqa: E402
+
+quiet_tensorflow_log()
+quiet_imports("tensorflow")
 
 # isort: split
 import numpy as np  # noqa: E402
