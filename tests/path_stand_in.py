@@ -31,6 +31,11 @@ def write_path_model(path, bias=None, points=POINTS, seed=0):
             numpy_helper.from_array(bias, "bias"),
         ],
     )
+    return save_onnx(graph, path)
+
+
+def save_onnx(graph, path):
+    """An ONNX graph saved as a model file that ONNX Runtime reads: its path."""
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8  # what the ONNX Runtime here reads
     onnx.checker.check_model(model)

@@ -5,10 +5,9 @@ naming the file, never a crash at the first reading."""
 import re
 
 import numpy as np
-import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from path_stand_in import write_path_model
+from path_stand_in import save_onnx, write_path_model
 
 from deeplearning.reading.recognize import Recognizer
 from deeplearning.reading.runtime import ExportedModel, ModelError
@@ -38,11 +37,7 @@ def write_model(path, input_type=TensorProto.FLOAT, batch="N", rows=-1, output_t
             numpy_helper.from_array(weights, "weights"),
         ],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8  # what the ONNX Runtime here reads
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
-    return path
+    return save_onnx(graph, path)
 
 
 def test_a_model_for_any_number_of_digits_reads_them(tmp_path):

@@ -64,3 +64,20 @@ def quiet_tensorflow_log():
     if set before TensorFlow is imported.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2" if has_nvidia_gpu() else "3")
+
+
+def machine_record():
+    """Where and with what a model was trained, for its JSON record."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    return {
+        "machine": machine_description(),
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
+    }

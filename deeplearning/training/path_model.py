@@ -19,7 +19,6 @@ existing file without --force, and never over a shipped model. Every path and op
 checked before TensorFlow is imported.
 """
 
-import platform
 import sys
 import time
 from pathlib import Path
@@ -210,10 +209,7 @@ def _json(info):
 
 
 def training_info(args, train, validation, held_out, history, seconds, scores):
-    import keras
-    import tensorflow as tf
-
-    from deeplearning.training.machine import machine_description
+    from deeplearning.training.machine import machine_record
 
     val_loss = history.history["val_loss"]
     best = int(np.argmin(val_loss))
@@ -232,13 +228,7 @@ def training_info(args, train, validation, held_out, history, seconds, scores):
         "held_out_writers": len({d.writer for d in held_out}),
         **{key: round(value, 5) for key, value in scores.items()},
         "seconds": round(seconds, 1),
-        "machine": machine_description(),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },
+        **machine_record(),
     }
 
 

@@ -17,7 +17,6 @@ before TensorFlow is imported: a mistake is said in a moment, not after seconds 
 
 import argparse
 import functools
-import platform
 import sys
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ from deeplearning.datasets.mnist import DataError, load_test_csv, load_train_csv
 from deeplearning.datasets.submission import read_submission
 from deeplearning.reading.images import NUM_CLASSES, NUM_PIXELS, to_model_input
 from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, file_sha256
-from deeplearning.training.machine import computing_in, machine_description
+from deeplearning.training.machine import computing_in, machine_record
 from deeplearning.training.model import build_model, check_model_file, compile_model, load_model
 from deeplearning.training.saving import check_not_shipped, model_files, save_or_rescue
 
@@ -171,9 +170,6 @@ def train(
 
 def training_info(data, count, history, seconds, batch_size):
     """What a reader of the model needs to know about how it was trained."""
-    import keras
-    import tensorflow as tf
-
     val_acc = history.history.get("val_accuracy", [])
     val_loss = history.history.get("val_loss", [])
     return {
@@ -187,13 +183,7 @@ def training_info(data, count, history, seconds, batch_size):
         if val_acc
         else None,
         "seconds": round(seconds, 1),
-        "machine": machine_description(),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },
+        **machine_record(),
     }
 
 
