@@ -16,9 +16,9 @@ from deeplearning.personal.samples import (
     Sample,
     SampleError,
     SampleSet,
-    digit_strokes,
     how_many,
 )
+from deeplearning.reading.strokes import digit_strokes
 
 ROOT = Path(__file__).resolve().parent.parent
 

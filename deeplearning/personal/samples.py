@@ -40,7 +40,6 @@ from deeplearning.core.atomic import atomic_paths
 from deeplearning.core.errors import shown
 from deeplearning.datasets.mnist import TRAIN_COLUMNS, DataError, load_train_csv
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES
-from deeplearning.reading.strokes import digit_strokes  # noqa: F401 (the labelling imports it)
 
 if os.name == "nt":  # pragma: no cover - the lock of Windows
     import msvcrt

@@ -16,9 +16,10 @@ import numpy as np
 from deeplearning.core import cli
 from deeplearning.core.errors import InputError, shown
 from deeplearning.personal.progress import MIN_SAMPLES
-from deeplearning.personal.samples import Sample, SampleSet, digit_strokes, how_many
+from deeplearning.personal.samples import Sample, SampleSet, how_many
 from deeplearning.reading.images import NUM_CLASSES
 from deeplearning.reading.pen import CANVAS_SIZE, PEN_RADIUS
+from deeplearning.reading.strokes import digit_strokes
 from deeplearning.ui.colours import ORANGE, PURPLE
 from deeplearning.ui.report import Outcome, relabel_record, remove_record, sample_record
 
