@@ -1,0 +1,2 @@
+"""Reading digits from paper: photos and scans prepared into canvases the Recognizer reads, and
+the `read` command. NumPy, OpenCV, scikit-image, Pillow and ONNX Runtime, never TensorFlow."""
