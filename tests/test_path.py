@@ -215,6 +215,25 @@ def test_the_command_saves_model_record_and_export(trained, capsys):
     assert out.read_bytes() == before
 
 
+def test_traced_mnist_digits_join_the_training_and_its_record(kaggle_dir, tmp_path, capsys):
+    data = write_pen_data(tmp_path / "digits.jsonl.gz", fixture_digits())
+    out = tmp_path / "traced.keras"
+    argv = ["--unipen", str(data), "--out", str(out), "--epochs", "1", "--copies", "1"]
+    assert path_model.main([*argv, "--traced-mnist", str(kaggle_dir), "--traced-count", "40"]) == 0
+    assert "traced 40 MNIST training images" in capsys.readouterr().out
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["traced_digits"] == 40 and record["traced_mnist"] == str(kaggle_dir)
+    assert record["training_writers"] + record["validation_writers"] == 8  # pen writers only
+
+
+def test_traced_mnist_traces_real_digits_as_pen_digits(mnist_sample):
+    images, labels = mnist_sample
+    traced = path_model.traced_mnist_images(images[:6], labels[:6])
+    assert [d.label for d in traced] == labels[:6].tolist()
+    assert all(d.writer == path_model.TRACED_WRITER for d in traced)
+    assert all(len(stroke) >= 1 and stroke.shape[1] == 2 for d in traced for stroke in d.strokes)
+
+
 def test_the_export_gives_the_same_probabilities_as_keras(trained):
     _, out = trained
     assert_export_matches(out)
@@ -246,6 +265,8 @@ def assert_export_matches(model_path):
         (["--unipen", "{data}", "--out", "{tmp}/folder.keras"], "is a folder"),
         (["--unipen", "{data}", "--epochs", "0"], "--epochs: 0 is out of range"),
         (["--unipen", "{data}", "--copies", "x"], "--copies: 'x' is not a whole number"),
+        (["--unipen", "{data}", "--traced-mnist", "{tmp}"], "no MNIST training images"),
+        (["--unipen", "{data}", "--traced-mnist", "{tmp}/none"], "none: folder not found"),
     ],
 )
 def test_bad_input_is_one_error_line_before_tensorflow(tmp_path, argv, message):

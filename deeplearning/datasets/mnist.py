@@ -401,6 +401,21 @@ def load_test_set(source):
     return _idx_split(source, "test")
 
 
+def load_train_set(source, max_rows=None):
+    """MNIST's training images and labels, uint8: from the train.csv that the data command
+    writes, or else from a folder of IDX files; the first `max_rows` when given."""
+    source = _mnist_folder(source)
+    if (source / "train.csv").exists():
+        return load_train_csv(source / "train.csv", max_rows)
+    if _idx_file(source, MNIST_FILES["train_images"]) is None:
+        raise DataError(
+            f"{source}: no MNIST training images: neither its IDX files nor train.csv; make "
+            f"them with: python -m deeplearning data mnist --out {source}"
+        )
+    images, labels = _idx_split(source, "train")
+    return images[:max_rows], labels[:max_rows]
+
+
 def _mnist_folder(source):
     source = Path(source)
     if not source.is_dir():

@@ -3,6 +3,7 @@ beside the picture CNN, which errs on other digits.
 
     python -m deeplearning train-path --unipen ../shared/unipen   # model/path_cnn_trained.keras
     python -m deeplearning train-path --unipen DIR --out OTHER.keras --epochs 20 --copies 8
+    python -m deeplearning train-path --unipen DIR --traced-mnist ../shared/mnist
 
 It trains on recorded pen digits (deeplearning/pen_data/unipen.py's format) by the training
 writers only; some of those writers are set apart again, chosen as the held-out ones are
@@ -11,8 +12,12 @@ digit is copied `--copies` times, each copy as the same hand might write it anot
 (vary_strokes), sampled more slowly (every k-th point kept, k from 1 to 4), with strokes
 reversed and put in another order now and then: a person does not always start a stroke at
 the same end, and MNIST digits traced into strokes come in an order a tracing finds, not a
-hand. The held-out writers' digits are read at the end, as they were written, then with
-every stroke reversed and in a random order.
+hand. With `--traced-mnist`, MNIST training images traced into strokes
+(deeplearning/pen_data/tracing.py) join the training digits: many more shapes, in the order
+and direction a tracing finds, so that the model knows such paths too and is less sure of
+its misreadings there, where the app meets strokes no hand drew. The held-out writers'
+digits are read at the end, as they were written, then with every stroke reversed and in a
+random order.
 
 It saves the `.keras` model, a JSON record and the ONNX export beside them, never over an
 existing file without --force, and never over a shipped model. Every path and option is
@@ -27,8 +32,11 @@ import numpy as np
 
 from deeplearning.core import cli
 from deeplearning.core.atomic import atomic_paths, check_outputs
-from deeplearning.datasets.mnist import DataError
+from deeplearning.datasets.mnist import DataError, load_train_set
+from deeplearning.pen_data.drawing import in_processes
+from deeplearning.pen_data.tracing import image_to_strokes
 from deeplearning.pen_data.unipen import (
+    PenDigit,
     data_file,
     load_pen_digits,
     split_by_writer,
@@ -54,6 +62,9 @@ MAX_DROP = 4  # a copy keeps every k-th point, k from 1 to this: slower sampling
 REVERSE_CHANCE = 0.3  # each stroke of a copy is reversed with this chance
 REORDER_CHANCE = 0.3  # a copy's strokes are put in a random order with this chance
 DRY_RUN_DIGITS = 300
+TRACED_COUNT = 20_000  # MNIST training images traced with --traced-mnist
+TRACED_WRITER = "traced-mnist"
+TRACE_CHUNK = 500
 
 
 def build_path_model():
@@ -148,6 +159,27 @@ def predict(model, features):
     return model.predict(features, batch_size=1024, verbose=0)
 
 
+def _trace_chunk(images):
+    return [image_to_strokes(image) for image in images]
+
+
+def traced_mnist(source, count):
+    """The first `count` MNIST training images traced into strokes, as pen digits."""
+    return traced_mnist_images(*load_train_set(source, count))
+
+
+def traced_mnist_images(images, labels):
+    """MNIST images (ink bright) traced into strokes by two processes, as pen digits; an
+    image that gives no stroke is left out."""
+    chunks = [images[i : i + TRACE_CHUNK] for i in range(0, len(images), TRACE_CHUNK)]
+    strokes = [s for chunk in in_processes(_trace_chunk, chunks) for s in chunk]
+    return [
+        PenDigit(int(label), TRACED_WRITER, [np.asarray(stroke, np.float32) for stroke in digit])
+        for label, digit in zip(labels, strokes, strict=True)
+        if digit
+    ]
+
+
 # --- training ---------------------------------------------------------------------------------
 
 
@@ -213,11 +245,16 @@ def training_info(args, train, validation, held_out, history, seconds, scores):
 
     val_loss = history.history["val_loss"]
     best = int(np.argmin(val_loss))
+    pens = [d for d in train if d.writer != TRACED_WRITER]
+    traced = {}
+    if args.traced_mnist is not None:
+        traced = {"traced_mnist": str(args.traced_mnist), "traced_digits": len(train) - len(pens)}
     return {
         "data": str(args.unipen),
         "input": f"float32 (N, {POINTS}, {FEATURES}): deeplearning/reading/path.py",
-        "training_digits": len(train),
-        "training_writers": len({d.writer for d in train}),
+        "training_digits": len(pens),
+        "training_writers": len({d.writer for d in pens}),
+        **traced,
         "validation_digits": len(validation),
         "validation_writers": len({d.writer for d in validation}),
         "copies": args.copies,
@@ -251,8 +288,8 @@ def parse_args(argv):
         "--out",
         type=Path,
         default=DEFAULT_OUT,
-        help="model file to write (.keras; default model/path_cnn.keras), with its JSON record "
-        "and ONNX export beside it",
+        help="model file to write (.keras; default model/path_cnn_trained.keras), with its JSON "
+        "record and ONNX export beside it",
     )
     parser.add_argument(
         "--epochs", type=cli.whole_number(1), default=EPOCHS, help=f"most epochs (default {EPOCHS})"
@@ -262,6 +299,19 @@ def parse_args(argv):
         type=cli.whole_number(1),
         default=COPIES,
         help=f"varied copies of each training digit (default {COPIES})",
+    )
+    parser.add_argument(
+        "--traced-mnist",
+        type=Path,
+        metavar="DIR",
+        help="also train on MNIST training images traced into strokes: a folder of MNIST's IDX "
+        "files, or with the train.csv that `python -m deeplearning data mnist` writes",
+    )
+    parser.add_argument(
+        "--traced-count",
+        type=cli.whole_number(1),
+        default=TRACED_COUNT,
+        help=f"how many of those images, from the first (default {TRACED_COUNT:,})",
     )
     parser.add_argument("--seed", type=cli.seed, default=1, help="random seed (default 1)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model")
@@ -280,6 +330,8 @@ def check_paths(args):
     """The pen data are there and the outputs can be written: before any long work."""
     if not data_file(args.unipen).is_file():
         raise DataError(f"{data_file(args.unipen)}: no such file (pen digits)")
+    if args.traced_mnist is not None:
+        load_train_set(args.traced_mnist, max_rows=1)  # DataError if there are none
     check_not_shipped(args.out)
     model, json_file, exported = model_files(args.out)
     check_outputs(
@@ -299,12 +351,20 @@ def run(argv):
     train, validation = split_by_writer(train)  # other writers again, for early stopping
     if args.dry_run:
         train, validation = train[::50][:DRY_RUN_DIGITS], validation[::50]
+        args.traced_count = min(args.traced_count, DRY_RUN_DIGITS)
     print(
         f"pen digits: training on {len(train)} by {len({d.writer for d in train})} writers, "
         f"validating on {len(validation)} by {len({d.writer for d in validation})} others, "
         f"{len(held_out)} by {len({d.writer for d in held_out})} held-out writers kept apart",
         flush=True,
     )
+    if args.traced_mnist is not None:
+        start = time.perf_counter()
+        traced = traced_mnist(args.traced_mnist, args.traced_count)
+        print(
+            f"traced {len(traced):,} MNIST training images in {time.perf_counter() - start:.0f} s"
+        )
+        train = train + traced
     model, history, seconds = train_path_model(
         train, validation, args.epochs, args.copies, args.seed
     )
