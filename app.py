@@ -13,9 +13,12 @@ digit as that digit (a correction), Enter saves every digit not saved yet as it 
 the samples go to the --samples folder. Another digit key on a saved digit corrects its
 sample, Delete or Backspace removes it. T teaches a model on those samples in the
 background and reads with it once it is ready; M switches between the shipped model and the
-taught one. S saves the window to data/drawings/drawing-YYYYmmdd-HHMMSS.png in the project
-(never over another file) and says so on the panel; Q or closing the window quits; so does
-Ctrl-C in the terminal.
+taught one. V opens the look-inside view of the selected digit in the right half, above the
+tiles (why it was read as it was: each model's probabilities, the ink that counted for the
+digit and for the runner-up, each convolutional block's maps, the path as the path model
+saw it), and closes it. S saves the window, with the view if it is open, to
+data/drawings/drawing-YYYYmmdd-HHMMSS.png in the project (never over another file) and says
+so on the panel; Q or closing the window quits; so does Ctrl-C in the terminal.
 
     python app.py                  # the taught model if there is one, else the shipped one
     python app.py --model PATH     # another model
@@ -48,6 +51,7 @@ from deeplearning.reading.pen import CANVAS_SIZE  # noqa: E402
 from deeplearning.reading.recognize import TooManyMarks  # noqa: E402
 from deeplearning.ui.canvas import Canvas  # noqa: E402
 from deeplearning.ui.colours import BLUE, DIVIDER, ORANGE  # noqa: E402
+from deeplearning.ui.inside_view import InsideView  # noqa: E402
 from deeplearning.ui.labelling import Labeller, check_samples_folder  # noqa: E402
 from deeplearning.ui.models import BASE, TAUGHT, Models, load_first  # noqa: E402
 from deeplearning.ui.panel import Panel, View, digit_at  # noqa: E402
@@ -103,6 +107,7 @@ class App:
         self.events_to_report = []  # ... and report these events when it is read
         self.panel = None  # the right half, drawn again only when what it shows changes
         self.drawer = Panel()
+        self.inside = InsideView()  # V: why the selected digit was read as it was
         self.save_requested = False
         self.notice = None  # (words, colour, until ms): over the panel's message for a while
         self.too_small = False  # the last reading found ink, but each mark too small to read
@@ -148,6 +153,9 @@ class App:
             self.undo()
         elif key == pg.K_s:
             self.save_requested = True  # saved after the next draw, so the picture is current
+        elif key == pg.K_v:
+            self.inside.toggle()
+            self.panel = None
         elif key == pg.K_t:
             self.answered(self.teacher.teach())
         elif key == pg.K_m:
@@ -224,6 +232,8 @@ class App:
             self.show(job, digits, error)
         for outcome in self.teacher.update():
             self.apply(outcome)
+        if self.inside.update(self.labeller.reading, self.canvas, self.reader.recognizer):
+            self.panel = None
         if self.notice is not None and now_ms >= self.notice[2]:
             self.notice, self.panel = None, None
         due = now_ms - self.last_read_ms >= LIVE_INTERVAL_MS
@@ -289,6 +299,7 @@ class App:
             message=self.notice[0] if self.notice else self.reporter.message,
             message_colour=self.notice[1] if self.notice else self.reporter.colour,
             too_small=self.too_small,
+            inside=self.inside.picture(self.labeller.reading),
         )
 
     def draw(self, screen):
@@ -344,6 +355,7 @@ class App:
         self.settle()
         self.reader.close(CLOSE_TIMEOUT_S)
         self.teacher.close()
+        self.inside.close()
 
 
 def parse_args(argv=None):

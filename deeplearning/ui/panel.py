@@ -54,6 +54,7 @@ HELP_LINES = (
     "T: teach",
     "M: shipped/taught model",
     "S: save a PNG",
+    "V: look inside the digit",
     "Q: quit",
 )
 
@@ -69,6 +70,7 @@ class View:
     message: str = ""
     message_colour: tuple = GREY
     too_small: bool = False  # ink on the canvas, but each mark too small to read
+    inside: pg.Surface | None = None  # the look-inside view, over all above the tiles
 
 
 def fit_width(surface, width):
@@ -141,9 +143,15 @@ class Panel:
     def draw(self, view):
         panel = pg.Surface(SIZE)
         panel.fill(WHITE)
-        self.draw_preview(panel, view)
-        self.draw_column(panel, view)
-        self.draw_number(panel, view)
+        if view.inside is None:
+            self.draw_preview(panel, view)
+            self.draw_column(panel, view)
+            self.draw_number(panel, view)
+        else:
+            panel.blit(view.inside, (0, 0))
+            # The view hides the column: its message (the window saved) shows at the top.
+            words, colour = view.message or "V: close this view", view.message_colour
+            self.line(panel, words, colour, (COLUMN_POS[0], 14))
         self.draw_tiles(panel, view.reading)
         counts = " ".join(f"{digit}:{count}" for digit, count in enumerate(view.counts))
         panel.blit(self.small_font.render(f"samples: {counts}", True, GREY), COUNTS_POS)
