@@ -8,6 +8,7 @@
     replay     read real pen digits, or MNIST traced into strokes, as the app would
     teach      fine-tune a model on the samples you labelled in the app
     notebook   run the tutorial notebook headless and save it with its outputs
+    explain    write why a drawing's digit was read as it was (the app's look-inside view)
     read       read the handwritten digits on photos and scans of paper
 
 `python -m deeplearning COMMAND --help` lists a command's options.
@@ -30,6 +31,7 @@ COMMANDS = {
     "replay": "deeplearning.pen_data.replay",
     "teach": "deeplearning.training.teach",
     "notebook": "deeplearning.training.notebook",
+    "explain": "deeplearning.ui.explain",
     "read": "deeplearning.paper.read",
 }
 USAGE = "usage: python -m deeplearning {" + ",".join(COMMANDS) + "} [OPTIONS]"

@@ -3,14 +3,18 @@ path's stretches at what the path model heeded, the blocks are described from th
 view draws headless; the `explain` command writes its PNG and refuses bad input in one line.
 The shipped models read; nothing here needs ../shared."""
 
+import json
+
 import numpy as np
 import pytest
+from conftest import one_error_line, run_python
 from onnx import TensorProto, helper, numpy_helper
 from path_stand_in import save_onnx
 
 from deeplearning.reading import inside
 from deeplearning.reading.path import POINTS, path_features
 from deeplearning.reading.pen import place_strokes, render
+from deeplearning.ui import explain
 
 # A 7: its bar, then its stem. Without the bar it is read as something else (a 1).
 BAR = [(15, 0), (85, 0)]
@@ -190,3 +194,95 @@ def test_the_blocks_are_described_from_the_graph(tmp_path):
     [block] = activations.blocks(image)
     assert block.words == "8 filters, 3x3, 28x28 maps"
     assert activations.predict(image[None]).shape == (1, 10)
+
+
+# --- the explain command ----------------------------------------------------------------
+
+
+def write_strokes_file(path, strokes):
+    """A strokes file as samples.jsonl keeps them: one JSON object a line."""
+    strokes = [[[round(x, 1), round(y, 1)] for x, y in stroke] for stroke in strokes]
+    path.write_text(json.dumps({"label": 7, "strokes": strokes}) + "\n")
+    return path
+
+
+def red_pixels(path):
+    import pygame as pg
+
+    pixels = pg.surfarray.array3d(pg.image.load(str(path))).astype(int)
+    return ((pixels[..., 0] - pixels[..., 1] > 60) & (pixels[..., 0] - pixels[..., 2] > 60)).sum()
+
+
+def test_explain_writes_the_view_of_a_strokes_file(tmp_path, seven):
+    _, strokes, _ = seven
+    drawing = write_strokes_file(tmp_path / "seven.jsonl", strokes)
+    out = tmp_path / "inside.png"
+    result = run_python("-m", "deeplearning", "explain", drawing, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {out}: digit 1 of 1, read as 7")
+    assert red_pixels(out) > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inside.png", "seven.jsonl"]
+
+
+def test_explain_reads_a_canvas_png_by_the_picture_alone(tmp_path, seven, capsys):
+    import cv2
+
+    canvas, _, _ = seven
+    drawing = tmp_path / "canvas.png"
+    cv2.imwrite(str(drawing), canvas)
+    out = tmp_path / "inside.png"
+    assert explain.main([str(drawing), "--out", str(out)]) == 0
+    assert "read as 7" in capsys.readouterr().out
+    assert out.is_file() and red_pixels(out) > 0
+
+
+def test_explain_picks_the_digit_and_overwrites_only_when_told(tmp_path, seven, capsys):
+    _, strokes, _ = seven
+    one = place_strokes([[(50, 0), (50, 100)]], 300, 60, 170)
+    drawing = write_strokes_file(
+        tmp_path / "two.jsonl", [*one, *[[(x + 150, y) for x, y in s] for s in strokes]]
+    )
+    out = tmp_path / "inside.png"
+    out.write_bytes(b"kept")
+    assert explain.main([str(drawing), "--out", str(out), "--digit", "2"]) == 1
+    one_error_line(capsys.readouterr().err, str(out), "--force")
+    assert out.read_bytes() == b"kept"
+    assert explain.main([str(drawing), "--out", str(out), "--digit", "2", "--force"]) == 0
+    assert "digit 2 of 2, read as 7" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options", "fragments"),
+    [
+        ("missing.jsonl", None, [], ["missing.jsonl", "no such file"]),
+        ("drawing.txt", b"", [], ["drawing.txt", ".png", ".jsonl"]),
+        ("bad.jsonl", b'{"strokes": 3}\n', [], ["bad.jsonl: line 1", "strokes"]),
+        ("cut.jsonl", b'{"strokes": [[[1, 2]', [], ["cut.jsonl: line 1", "cut short"]),
+        ("empty.jsonl", b"\n", [], ["empty.jsonl", "no strokes"]),
+        ("blank.png", "blank", [], ["blank.png", "no digit"]),
+        ("noise.png", b"not a png", [], ["noise.png", "not a PNG"]),
+        ("seven.jsonl", "seven", ["--digit", "2"], ["--digit 2", "1 digit"]),
+        ("seven.jsonl", "seven", ["--digit", "0"], ["--digit", "0"]),
+        ("seven.jsonl", "seven", ["--model", "none.onnx"], ["none.onnx", "not found"]),
+        ("seven.jsonl", "seven", ["--out", "inside.jpg"], ["inside.jpg", ".png"]),
+    ],
+)
+def test_explain_refuses_bad_input_in_one_line(
+    tmp_path, seven, capsys, monkeypatch, name, content, options, fragments
+):
+    import cv2
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / name
+    if content == "seven":
+        write_strokes_file(path, seven[1])
+    elif content == "blank":
+        cv2.imwrite(str(path), np.full((640, 640), 255, np.uint8))
+    elif content is not None:
+        path.write_bytes(content)
+    arguments = [str(path), *options]
+    if "--out" not in options:
+        arguments += ["--out", "inside.png"]
+    assert explain.main(arguments) == 1
+    one_error_line(capsys.readouterr().err, *fragments)
+    assert not (tmp_path / "inside.png").exists()
