@@ -32,25 +32,23 @@ def load_rgb(path, longest=None):
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise ImageFileError(_too_large(path, width, height))
+                    raise ImageFileError(
+                        f"{path}: {width} x {height} pixels, more than the "
+                        f"{MAX_PIXELS // 1_000_000} megapixels that are read"
+                    )
                 if longest is not None and max(width, height) > longest:
                     ratio = longest / max(width, height)
                     image.draft("RGB", (round(width * ratio), round(height * ratio)))
                 scale = image.size[0] / width
                 return np.asarray(_on_white(ImageOps.exif_transpose(image))), scale
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageFileError(f"{path}: far too many pixels to be read") from None
+        raise ImageFileError(
+            f"{path}: more than the {MAX_PIXELS // 1_000_000} megapixels that are read"
+        ) from None
     except UnidentifiedImageError:
         raise ImageFileError(f"{path}: not an image file (or of a kind that is not read)") from None
     except (OSError, SyntaxError, ValueError) as error:  # Pillow's kinds for a damaged file
         raise ImageFileError(f"{path}: the image cannot be read ({error})") from None
-
-
-def _too_large(path, width, height):
-    return (
-        f"{path}: {width} x {height} pixels, more than the {MAX_PIXELS // 1_000_000} megapixels "
-        f"that are read"
-    )
 
 
 def _on_white(image):

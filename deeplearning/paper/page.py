@@ -38,7 +38,11 @@ INK_PERCENTILE = 99.7  # the page's darkest ink: this percentile of darkness
 LINE_FRACTION = 0.3  # a straight run this fraction of the page's side is a line, not a stroke
 SPECK_PIXELS = 12  # marks of fewer pixels are specks (at working size)
 EDGE_PART = 0.5  # a mark cut by the image's edge shorter than this fraction of the tallest
+MAX_SKEW = 5.0  # degrees: the most a page is turned to level its lines, ...
+SKEW_STEP = 0.25  # ... in steps of this
+MIN_SKEW = 0.2  # a page turned less than this is taken as level
 LINE_ASPECT = 20  # ... and at least this many times as long as it is thick
+LINE_FRINGE = 2  # px either side of a line's straight core taken with it
 ROW_OVERLAP = 0.5  # a mark joins a row it overlaps vertically by this fraction of its height
 MIN_IN_ROW = 0.3  # a digit's longer side is at least this fraction of its row's tallest
 MAX_INK = 0.3  # a page darker than this fraction is a photo of something else
@@ -70,7 +74,7 @@ def paper_darkness(grey):
     size = max(3, round(max(h, w) * PAPER_SCALE / PAPER_STEP) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
-    paper = cv2.blur(paper, (size, size))  # the closing's blocky steps smoothed
+    paper = cv2.medianBlur(paper, 5)  # the closing's blocky steps smoothed, edges kept
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     darkness = 1.0 - grey.astype(np.float32) / np.maximum(paper, 1.0)
     return np.clip(darkness, 0.0, 1.0)
@@ -87,8 +91,39 @@ def ink_from_darkness(darkness):
 
 
 def remove_lines(ink):
+    """`ink` without its ruled lines, grid lines and box sides, looked for square to the
+    page's own slant (a photo is rarely taken quite straight): where a stroke crossed a line,
+    the line's pixels beside the stroke are kept."""
+    angle = skew(ink)
+    if abs(angle) < MIN_SKEW:
+        return remove_straight_lines(ink)
+    h, w = ink.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    straight = cv2.warpAffine(ink, turn, (w, h), flags=cv2.INTER_NEAREST)
+    lines = straight & (1 - remove_straight_lines(straight))
+    back = cv2.warpAffine(lines, cv2.invertAffineTransform(turn), (w, h), flags=cv2.INTER_NEAREST)
+    return ink & (1 - cv2.dilate(back, np.ones((3, 3), np.uint8)))
+
+
+def skew(ink):
+    """The angle (degrees, within MAX_SKEW) that turns the page's lines and rows level: the
+    one at which the rows of a small copy of the ink are most sharply bunched."""
+    h, w = ink.shape
+    small = cv2.resize(ink * np.uint8(255), (max(1, w // 4), max(1, h // 4)), cv2.INTER_AREA)
+    centre = (small.shape[1] / 2, small.shape[0] / 2)
+
+    def bunching(angle):
+        turned = cv2.warpAffine(
+            small, cv2.getRotationMatrix2D(centre, angle, 1.0), small.shape[::-1]
+        )
+        return float(np.square(turned.sum(axis=1, dtype=np.float64)).sum())
+
+    return max(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, SKEW_STEP), key=bunching)
+
+
+def remove_straight_lines(ink):
     """`ink` without long, thin horizontal and vertical straight runs; where a stroke crossed
-    a line, the line's pixels between the stroke's two sides are kept."""
+    a line or runs along it, the line's pixels beside the stroke are kept."""
     h, w = ink.shape
     lines_h = _lines(ink, max(3, int(w * LINE_FRACTION)), horizontal=True)
     lines_v = _lines(ink, max(3, int(h * LINE_FRACTION)), horizontal=False)
@@ -96,9 +131,10 @@ def remove_lines(ink):
     if not lines.any():
         return ink
     rest = ink & (1 - lines)
-    # A stroke crossing a horizontal line has ink just above and below it: close across.
-    across_h = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((_thickness(lines_h) + 2, 1)))
-    across_v = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((1, _thickness(lines_v.T) + 2)))
+    # Where a stroke crosses a line, or runs along it, it has ink just beside the line:
+    # the line's pixels across from that ink are the stroke's.
+    across_h = cv2.dilate(rest, np.ones((_thickness(lines_h) + 2, 1), np.uint8))
+    across_v = cv2.dilate(rest, np.ones((1, _thickness(lines_v.T) + 2), np.uint8))
     return rest | (lines & (across_h | across_v))
 
 
@@ -109,10 +145,17 @@ def _lines(ink, length, horizontal):
     runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     long_side = stats[:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
-    thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(long_side, 1)
+    # The ink's thickness along each run, not the run's own: a pen's slanted stroke holds a
+    # thin straight run, but is itself thick.
+    depth = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
+    summed = np.bincount(labels.ravel(), depth.ravel(), count)
+    thickness = 2 * summed / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
     thin = long_side >= LINE_ASPECT * thickness
     thin[0] = False  # the background
-    return thin[labels].view(np.uint8) if count > 1 else runs
+    lines = thin[labels].view(np.uint8) if count > 1 else runs
+    # The straight core found, its ragged edges (a line a little askew, blurred) go with it.
+    fringe = (1, 2 * LINE_FRINGE + 1) if horizontal else (2 * LINE_FRINGE + 1, 1)
+    return cv2.dilate(lines, np.ones(fringe[::-1], np.uint8)) & ink
 
 
 def _thickness(lines):
