@@ -24,6 +24,10 @@ so on the panel; Q or closing the window quits; so does Ctrl-C in the terminal.
     python app.py --model PATH     # another model
     python app.py --samples DIR    # samples and the taught model in DIR (data/personal/)
     python app.py --jsonl          # JSON lines on stdout: strokes, undo, clear, samples
+    python app.py --image FILE     # a photo or scan of digits on paper, shown and read
+
+An image file dropped on the window is shown on the left and read like a drawing; the pen, R
+or undo go back to a blank canvas.
 """
 
 import os
@@ -45,12 +49,13 @@ import pygame as pg  # noqa: E402
 
 from deeplearning.core import cli  # noqa: E402
 from deeplearning.core.atomic import OutputError  # noqa: E402
-from deeplearning.core.errors import shown  # noqa: E402
+from deeplearning.core.errors import InputError, shown  # noqa: E402
 from deeplearning.personal.samples import DEFAULT_DIR  # noqa: E402
 from deeplearning.reading.pen import CANVAS_SIZE  # noqa: E402
 from deeplearning.reading.recognize import TooManyMarks  # noqa: E402
 from deeplearning.ui.canvas import Canvas  # noqa: E402
 from deeplearning.ui.colours import BLUE, DIVIDER, ORANGE  # noqa: E402
+from deeplearning.ui.image_canvas import load_image_canvas  # noqa: E402
 from deeplearning.ui.inside_view import InsideView  # noqa: E402
 from deeplearning.ui.labelling import Labeller, check_samples_folder  # noqa: E402
 from deeplearning.ui.models import BASE, TAUGHT, Models, load_first  # noqa: E402
@@ -97,6 +102,7 @@ class App:
         self.reporter = Reporter(out, jsonl)  # stdout, stderr and the panel's message
         self.save_dir = Path(save_dir)
         self.canvas = Canvas()
+        self.image = None  # a photo or scan dropped on the window: shown and read, not the ink
         self.reader = Reader(recognizer)
         self.labeller = Labeller(samples_dir)
         taught_path = self.labeller.samples.taught_model_path
@@ -127,6 +133,8 @@ class App:
             self.running = False
         elif event.type == pg.KEYDOWN:
             self.handle_key(event)
+        elif event.type == pg.DROPFILE:
+            self.open_image(event.file)
         elif event.type == pg.MOUSEBUTTONDOWN:
             if event.button == 1 and event.pos[0] < CANVAS_SIDE:
                 self.begin_stroke(event.pos)
@@ -212,9 +220,24 @@ class App:
         self.changed()
         self.read("clear")
 
+    def open_image(self, path):
+        """Show an image file on the canvas, in place of the ink, and read it; a file that
+        cannot be read is said on the panel."""
+        try:
+            image = load_image_canvas(path)
+        except InputError as error:
+            self.answered(Outcome(f"Could not read the image: {error}", ORANGE, error=str(error)))
+            return
+        self.canvas.clear()  # the ink goes, and the image takes its place
+        self.changed()
+        self.image = image
+        self.read("image")
+
     def changed(self):
         """The ink changed: labels given to the digits on show no longer hold, nor does what
-        a key press said (a refusal, a sample saved), unless something has been said since."""
+        a key press said (a refusal, a sample saved), unless something has been said since.
+        An image on show goes: the pen draws on a blank canvas."""
+        self.image = None
         if self.labeller.reading.forget():
             self.panel = None
         if self.answer is not None:
@@ -254,6 +277,8 @@ class App:
         # Copies: the stroke being drawn grows (and is cut back) while the reader reads.
         drawing = [self.canvas.stroke] if self.canvas.drawing else []
         job.strokes = [list(stroke) for stroke in self.canvas.strokes + drawing]
+        if self.image is not None:  # the image's ink is read, as if drawn
+            job.array, job.blank, job.strokes = self.image.array.copy(), False, None
         self.reader.submit(job)
         self.read_asked, self.events_to_report = False, []
         self.last_read_ms = now_ms
@@ -303,7 +328,7 @@ class App:
         )
 
     def draw(self, screen):
-        screen.blit(self.canvas.surface, (0, 0))
+        screen.blit(self.canvas.surface if self.image is None else self.image.surface, (0, 0))
         if self.panel is None:
             self.panel = self.drawer.draw(self.view())
         screen.blit(self.panel, (CANVAS_SIDE, 0))
@@ -381,6 +406,11 @@ def parse_args(argv=None):
         help="after every stroke, undo and clear, and every sample saved, corrected or "
         "removed, print one JSON object per line on stdout",
     )
+    parser.add_argument(
+        "--image",
+        type=Path,
+        help="a photo or scan of digits on paper to show and read (or drop one on the window)",
+    )
     return parser.parse_args(argv)
 
 
@@ -400,6 +430,9 @@ def make_app(args):
     if warning is not None:
         print(f"warning: {warning}; reading with the shipped model", file=sys.stderr)
         application.apply(Outcome(f"Could not load your taught model: {warning}", ORANGE))
+    if args.image is not None:
+        application.image = load_image_canvas(args.image)  # InputError: one line, no window
+        application.read("image")
     return application
 
 
