@@ -127,11 +127,15 @@ def test_dots_and_paths_that_never_move_give_a_finite_input(strokes):
     assert np.all((np.abs(norms - 1) < 1e-5) | (norms == 0))
 
 
-def test_a_batch_is_each_digits_features():
+def test_a_batch_gives_each_digit_what_it_gets_alone():
+    """Digits are resampled together: none may reach into its neighbours' points, dots and
+    pens that never moved among them."""
     digits = [fixture_strokes(label) for label in range(3)]
+    digits[1:1] = [[[(5, 5)]], [[(9, 9), (9, 9)]], [[(0, 0), (10, 0)], [(20, 5)]]]
     batch = path_batch(digits)
-    assert batch.shape == (3, POINTS, FEATURES) and batch.dtype == np.float32
-    assert np.array_equal(batch[2], path_features(digits[2]))
+    assert batch.shape == (6, POINTS, FEATURES) and batch.dtype == np.float32
+    for row, digit in zip(batch, digits, strict=True):
+        assert np.abs(row - path_batch([digit])[0]).max() < 1e-6
 
 
 # --- training copies --------------------------------------------------------------------------
