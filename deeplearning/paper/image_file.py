@@ -2,7 +2,7 @@
 
 Pillow reads the header alone first, so that a decompression bomb (a small file that decodes
 to billions of pixels) is refused in a millisecond, and a JPEG is decoded straight at the
-scale it is read at (a 12-megapixel photo at a quarter of its size, several times faster). A
+scale it is read at (a 12-megapixel photo at half its size, faster). A
 truncated or damaged file is an error naming it, never a half-grey page.
 """
 
