@@ -37,7 +37,8 @@ MIN_LOW = 0.08  # ... and at least this dark (0 paper, 1 black) ...
 MIN_CORE = 0.2  # ... connected to a core at least this dark ...
 CORE_OF_INK = 0.5  # ... and at least this fraction of the page's darkest ink
 INK_PERCENTILE = 99.7  # the page's darkest ink: this percentile of darkness
-LINE_FRACTION = 0.3  # a straight run this fraction of the page's side is a line, not a stroke
+LINE_FRACTION = 0.3  # a straight run this fraction of the page's side is a line, not a stroke,
+MIN_LINE = 200  # ... and at least this long (px): on a small scan a digit's stem is not a line
 SPECK_PIXELS = 12  # marks of fewer pixels are specks (at working size)
 EDGE_PART = 0.5  # a mark cut by the image's edge shorter than this fraction of the tallest
 MAX_SKEW = 5.0  # degrees: the most a page is turned to level its lines, ...
@@ -46,7 +47,7 @@ MIN_SKEW = 0.2  # a page turned less than this is taken as level
 LINE_ASPECT = 20  # ... and at least this many times as long as it is thick
 LINE_FRINGE = 2  # px either side of a line's straight core taken with it
 ROW_OVERLAP = 0.5  # a mark joins a row it overlaps vertically by this fraction of its height
-MIN_IN_ROW = 0.3  # a digit's longer side is at least this fraction of its row's tallest
+MIN_IN_ROW = 0.3  # a digit is at least this fraction of the height of its row's tallest
 MAX_INK = 0.3  # a page darker than this fraction is a photo of something else
 MAX_PAGE_MARKS = 1500  # more separate marks than this are texture or noise, not writing
 
@@ -133,8 +134,8 @@ def remove_straight_lines(ink):
     """`ink` without long, thin horizontal and vertical straight runs; where a stroke crossed
     a line or runs along it, the line's pixels beside the stroke are kept."""
     h, w = ink.shape
-    lines_h = _lines(ink, max(3, int(w * LINE_FRACTION)), horizontal=True)
-    lines_v = _lines(ink, max(3, int(h * LINE_FRACTION)), horizontal=False)
+    lines_h = _lines(ink, max(MIN_LINE, int(w * LINE_FRACTION)), horizontal=True)
+    lines_v = _lines(ink, max(MIN_LINE, int(h * LINE_FRACTION)), horizontal=False)
     lines = lines_h | lines_v
     if not lines.any():
         return ink
@@ -192,7 +193,7 @@ def marks(ink):
     tallest = max((y1 - y0 for _, y0, _, y1 in boxes.values()), default=0)
     for label, (x0, y0, x1, y1) in list(boxes.items()):
         at_edge = x0 == 0 or y0 == 0 or x1 == w or y1 == h
-        if at_edge and max(y1 - y0, x1 - x0) < EDGE_PART * tallest:
+        if at_edge and y1 - y0 < EDGE_PART * tallest:  # a piece, or a flat printed line
             del boxes[label]
     return labels, boxes
 
@@ -263,8 +264,9 @@ def read_rows(recognizer, grey):
         except TooManyMarks as error:
             raise NotHandwriting(str(error)) from None
         tallest = max((digit.box[3] for digit in digits), default=0)
-        # A dot, a comma or a crumb of ink beside digits is read as a digit by itself.
-        digits = [digit for digit in digits if max(digit.box[2:]) >= MIN_IN_ROW * tallest]
+        # A dot, a dash, a 5's bar written apart or a crumb of ink beside the digits would
+        # be read as a digit by itself.
+        digits = [digit for digit in digits if digit.box[3] >= MIN_IN_ROW * tallest]
         for digit in digits:
             x, y, w, h = digit.box
             digit.box = (x + left, y + top, w, h)
