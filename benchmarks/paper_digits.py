@@ -1,6 +1,7 @@
 """The read command's figures on real scanned pen digits: ../shared/paper_digits by writer.
 
     .venv/bin/python benchmarks/paper_digits.py [--folder ../shared/paper_digits] [--all]
+                                                [--model model/mnist_cnn.keras]
 
 Each crop is read as one image, as the read command reads a file (deeplearning.paper.read):
 right when exactly one digit is found and it is the crop's label. The held-out writers (the
@@ -66,6 +67,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=paper_digits.DEFAULT_FOLDER)
     parser.add_argument("--all", action="store_true", help="every writer, not only held-out")
+    parser.add_argument("--model", type=Path, help="model file (default: model/mnist_cnn.keras)")
     return parser.parse_args(argv)
 
 
@@ -75,7 +77,7 @@ def run(args):
         _, digits = paper_digits.split(digits)
     held_out = ", ".join(paper_digits.held_out_writers(paper_digits.load(args.folder)))
     print(f"held-out writers: {held_out}")
-    recognizer = Recognizer()
+    recognizer = Recognizer(model_path=args.model)
     start = time.perf_counter()
     counts, confusions = measure(recognizer, digits)
     report(counts, confusions, time.perf_counter() - start)
