@@ -1,2 +1,2 @@
 """Reading digits from paper: photos and scans prepared into canvases the Recognizer reads, and
-the `read` command. NumPy, OpenCV, scikit-image, Pillow and ONNX Runtime, never TensorFlow."""
+the `read` command. NumPy, OpenCV, Pillow and ONNX Runtime, never TensorFlow."""
