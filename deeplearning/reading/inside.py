@@ -194,6 +194,9 @@ def block_words(index, count):
     return LAST_WORDS if index == count - 1 else MIDDLE_WORDS
 
 
+FOLLOWED = ("Relu", "QuantizeLinear", "DequantizeLinear")  # a block's map is after these
+
+
 class Activations:
     """The CNN's export with its convolutions' activations as outputs too, in a session of
     its own: one thread, leaving the other core to the window and the reader."""
@@ -204,6 +207,11 @@ class Activations:
         model = onnx.load(str(model_path))
         graph = model.graph
         weights = {tensor.name: tuple(tensor.dims) for tensor in graph.initializer}
+        # The CNN's export is in 8-bit integers: a weight comes through a DequantizeLinear
+        # node, and the ReLU is the clamp of the QuantizeLinear after the Conv.
+        for node in graph.node:
+            if node.op_type == "DequantizeLinear" and node.input[0] in weights:
+                weights[node.output[0]] = weights[node.input[0]]
         consumers = {name: node for node in graph.node for name in node.input}
         self.shapes = []  # (filters, (kh, kw)) per block
         outputs = []
@@ -211,10 +219,11 @@ class Activations:
             if node.op_type != "Conv" or len(weights.get(node.input[1], ())) != 4:
                 continue  # a path model's 1-D convolutions are no picture's blocks
             filters, _, kh, kw = weights[node.input[1]]
-            after = consumers.get(node.output[0])
-            output = (
-                after.output[0] if after is not None and after.op_type == "Relu" else node.output[0]
-            )
+            output = node.output[0]
+            after = consumers.get(output)
+            while after is not None and after.op_type in FOLLOWED:
+                output = after.output[0]
+                after = consumers.get(output)
             self.shapes.append((filters, (kh, kw)))
             outputs.append(output)
         self.probabilities = graph.output[0].name

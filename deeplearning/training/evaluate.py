@@ -26,6 +26,7 @@ from deeplearning.core.atomic import check_outputs
 from deeplearning.datasets.mnist import DataError, load_test_set
 from deeplearning.datasets.submission import read_submission
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES, to_model_input
+from deeplearning.reading.runtime import load_exported
 from deeplearning.training import plots
 from deeplearning.training.model import (
     DEFAULT_MODEL_PATH,
@@ -157,6 +158,29 @@ def format_report(report, name):
     return "\n".join(lines)
 
 
+def app_reading(model_path, images, report):
+    """The same images read as the app reads them, through the model's ONNX export (the
+    CNN's in 8-bit integers): (a line to print, its accuracy or None without an export)."""
+    try:
+        exported = load_exported(model_path)
+    except ModelError as error:
+        return f"as the app reads it: not measured ({error})", None
+    predictions = predict_exported(exported, images).argmax(axis=1)
+    accuracy = float(np.mean(predictions == report.labels))
+    same = int(np.sum(predictions == report.predictions))
+    line = (
+        f"as the app reads it ({exported.path.name}, ONNX Runtime): accuracy {accuracy:.4f}, "
+        f"the same label as above for {same} of {report.count} images"
+    )
+    return line, accuracy
+
+
+def predict_exported(exported, images, batch_size=PREDICT_BATCH):
+    x = _as_model_input(images)
+    batches = [exported.predict(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+    return np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
+
+
 def evaluate_model(model_path, mnist_dir):
     """Load MNIST's test images and a model and measure one on the other: (report, images).
 
@@ -213,12 +237,15 @@ def image_outputs(args):
 def run(args):
     """Do what the arguments ask; print the report and return its summary."""
     check_outputs(image_outputs(args), args.force)  # before the slow part, not after it
+    app_accuracy = None
     if args.submission:
         report = score_submission(args.submission, args.labels)
         print(format_report(report, str(args.submission)))
     else:
         report, images = evaluate_model(args.model, args.mnist)
         print(format_report(report, str(args.model)))
+        line, app_accuracy = app_reading(args.model, images, report)
+        print(line)
         if args.errors:
             errors = plots.confident_errors(
                 images, report.labels, report.probabilities, ERROR_GRID_COUNT, ERROR_GRID_COLUMNS
@@ -227,7 +254,10 @@ def run(args):
     if args.confusion:
         figure = plots.confusion_matrix(report.labels, report.predictions)
         print(f"wrote {plots.save_figure(figure, args.confusion, overwrite=args.force)}")
-    return report.summary()
+    summary = report.summary()
+    if app_accuracy is not None:
+        summary["app_accuracy"] = round(app_accuracy, 5)
+    return summary
 
 
 def main(argv=None):

@@ -20,18 +20,23 @@ from deeplearning.core.atomic import atomic_path, check_outputs
 from deeplearning.core.quiet import stderr_silenced
 from deeplearning.reading.runtime import (
     EXPORTED_SUFFIX,
+    IMAGE_SHAPE,
     SOURCE_FILE,
     SOURCE_SHA256,
     ModelError,
     exported_path,
     file_sha256,
 )
+from deeplearning.training.quantize import QUANTIZED, QUANTIZED_AS, quantize_cnn
 
 
 def export_model(model, out, source_sha256, source_name):
-    """Write a Keras model as ONNX to `out`, recording the `.keras` file it came from."""
+    """Write a Keras model as ONNX to `out`, recording the `.keras` file it came from. The
+    CNN is written in 8-bit integers (deeplearning/training/quantize.py); the path model,
+    a fifth of the arithmetic, in 32-bit floats."""
     import onnx
 
+    metadata = {SOURCE_SHA256: source_sha256, SOURCE_FILE: source_name}
     with tempfile.TemporaryDirectory(prefix="export-") as folder:
         plain = Path(folder) / "model.onnx"
         # TensorFlow's first run and the converter talk on stderr: its errors still raise.
@@ -39,9 +44,14 @@ def export_model(model, out, source_sha256, source_name):
             warnings.simplefilter("ignore")
             model(np.zeros((1, *model.input_shape[1:]), np.float32))  # exports need a call
             model.export(str(plain), format="onnx", verbose=False)
+        if tuple(model.input_shape[1:]) == IMAGE_SHAPE:
+            quantized = Path(folder) / "quantized.onnx"
+            quantize_cnn(plain, quantized)
+            plain = quantized
+            metadata[QUANTIZED] = QUANTIZED_AS
         proto = onnx.load(str(plain))
     del proto.metadata_props[:]
-    for key, value in ((SOURCE_SHA256, source_sha256), (SOURCE_FILE, source_name)):
+    for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     Path(out).write_bytes(proto.SerializeToString())
