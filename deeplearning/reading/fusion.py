@@ -1,12 +1,12 @@
 """One reading from two: the picture's (the CNN) and the pen's path (the path model).
 
 The path model reads what the picture cannot see, the order and direction of the strokes,
-and mends some of the CNN's misreadings of handwriting. But it has only seen digits drawn
-as hands draw them: on MNIST's scans traced into strokes (an order and a start no hand
-uses) it read 87.4% of single digits where the CNN read 98.5%, and it is sure of many of
-its errors there, so that even a small weight on its log-probabilities lost digits the
-picture read right. No rule on the two readings alone kept every such digit; this one
-loses fewest for what it mends (measured by `python -m deeplearning replay`):
+and mends some of the CNN's misreadings of handwriting. But where the strokes come in an
+order no hand uses (MNIST's scans traced into strokes) it errs more than the CNN, and can be
+sure of its errors; a plain sum of the two readings lost digits the picture read right. This
+rule, chosen by `python -m deeplearning replay` on people's strokes, the same reversed and
+reordered, and traced MNIST (model/README.md, "Reading with both models"), is no worse than
+the picture alone on any of them:
 
 the path is heard only where the picture is unsure (its top probability under
 PICTURE_UNSURE), the path is sure (PATH_SURE or more) and the path's digit is one of the
