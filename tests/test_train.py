@@ -88,6 +88,47 @@ def test_command_refuses_bad_pen_data(tmp_path, kaggle_dir, capsys):
     assert "--unipen-copies: 0 is out of range" in capsys.readouterr().err
 
 
+def write_paper_digits(folder, mnist_sample, writers=7, per_label=2):
+    """A paper-digits folder (<writer>/<digit>/*.png): MNIST digits as dark ink on light
+    paper, 96 px crops; the last six writers are the held-out ones."""
+    import cv2
+
+    images, labels = mnist_sample
+    index = 0
+    for w in range(writers):
+        for label in range(10):
+            (folder / f"{w:04d}_CH3M" / str(label)).mkdir(parents=True)
+            for n in range(per_label):
+                index = int(np.flatnonzero(labels[index:] == label)[0]) + index
+                ink = cv2.resize(images[index], (64, 64), interpolation=cv2.INTER_LINEAR)
+                crop = np.full((96, 96), 235, np.uint8)
+                crop[16:80, 16:80] -= (ink.astype(np.float32) * 0.8).astype(np.uint8)
+                cv2.imwrite(str(folder / f"{w:04d}_CH3M" / str(label) / f"number-{n}.png"), crop)
+                index += 1
+    return folder
+
+
+def test_command_trains_on_paper_digits_of_training_writers_only(
+    tmp_path, kaggle_dir, mnist_sample, capsys
+):
+    paper = write_paper_digits(tmp_path / "paper", mnist_sample)
+    out = tmp_path / "m.keras"
+    args = ["--data", str(kaggle_dir), "--epochs", "1", "--sample", "300", "--out", str(out)]
+    assert train.main([*args, "--paper", str(paper), "--paper-copies", "3"]) == 0
+    printed = capsys.readouterr().out
+    # One training writer's 20 crops; the six held-out writers' 120 are left out.
+    assert "of 20 crops by 1 writers" in printed and "120 by held-out writers" in printed
+    info = json.loads(out.with_suffix(".json").read_text())
+    assert 18 <= info["paper_digits"] <= 20 and info["paper_copies_each"] == 3
+    assert info["paper_data"] == str(paper)
+
+
+def test_command_refuses_a_folder_without_paper_digits(tmp_path, kaggle_dir, capsys):
+    args = ["--data", str(kaggle_dir), "--out", str(tmp_path / "m.keras")]
+    assert train.main([*args, "--paper", str(tmp_path)]) == 1
+    one_error_line(capsys.readouterr().err, "holds no <writer>/<digit>/*.png images")
+
+
 # --- every path and option is checked before the work ----------------------------------------
 
 

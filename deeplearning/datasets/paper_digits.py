@@ -9,7 +9,11 @@ may be trained on.
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from deeplearning.core.errors import InputError
+from deeplearning.paper.read import read_image
+from deeplearning.reading.images import IMAGE_SIZE
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "paper_digits"
 HELD_OUT = 6  # the last six writers in name order: 0016_CH3F .. 0021_CH4M
@@ -56,3 +60,18 @@ def split(digits):
         [digit for digit in digits if digit.writer not in held_out],
         [digit for digit in digits if digit.writer in held_out],
     )
+
+
+def as_the_app_sees_them(digits, recognizer):
+    """(uint8 images (N, 28, 28), labels (N,)): each crop prepared as the read command
+    prepares a file, its one digit's image as the CNN gets it. A crop where the page finds
+    no digit, or more than one, is left out: its image would not be the digit's."""
+    images, labels = [], []
+    for digit in digits:
+        found = [d for row in read_image(recognizer, digit.path).rows for d in row]
+        if len(found) == 1:
+            images.append(found[0].image)
+            labels.append(digit.label)
+    if not images:
+        return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8), np.zeros(0, np.int64)
+    return np.stack(images), np.array(labels, np.int64)

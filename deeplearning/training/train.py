@@ -27,6 +27,9 @@ from deeplearning.core import cli
 from deeplearning.core.atomic import check_outputs
 from deeplearning.core.errors import InputError
 from deeplearning.datasets.mnist import DataError, load_test_csv, load_train_csv
+from deeplearning.datasets.paper_digits import as_the_app_sees_them
+from deeplearning.datasets.paper_digits import load as load_paper
+from deeplearning.datasets.paper_digits import split as paper_split
 from deeplearning.datasets.submission import read_submission
 from deeplearning.reading.images import NUM_CLASSES, NUM_PIXELS, to_model_input
 from deeplearning.reading.runtime import DEFAULT_MODEL_PATH, file_sha256
@@ -47,6 +50,7 @@ INITIAL_RATE = 1e-3  # Adam's default
 DECAY_PER_EPOCH = 0.8
 SCHEDULES = ("plateau", "decay")
 DEFAULT_UNIPEN_COPIES = 4
+DEFAULT_PAPER_COPIES = 4
 MODEL_SUFFIXES = (".keras", ".h5")  # the formats Keras saves a whole model in
 # A training's own model: the shipped model/mnist_cnn.keras stays as it came (.gitignore'd).
 DEFAULT_OUT = DEFAULT_MODEL_PATH.with_name("mnist_cnn_trained.keras")
@@ -110,6 +114,8 @@ def train(
     unipen_copies=0,
     start_from=None,
     initial_rate=INITIAL_RATE,
+    paper=None,
+    paper_copies=0,
 ):
     """Train a fresh model with the tutorial's recipe; return (model, history, seconds).
 
@@ -118,8 +124,9 @@ def train(
     many copies of every training image as the app's pen would draw it, each at its own
     random size (validation images never). `pen_digits` (recorded pen digits, see
     deeplearning/unipen.py) adds `unipen_copies` varied drawings of each of them.
-    `start_from` (a saved model's path) fine-tunes its weights instead of fresh ones,
-    starting at `initial_rate`.
+    `paper` (uint8 images and labels of scanned digits, as the read command prepares them)
+    adds each `paper_copies` times; the augmentation varies the copies. `start_from` (a saved
+    model's path) fine-tunes its weights instead of fresh ones, starting at `initial_rate`.
     """
     import keras
 
@@ -151,6 +158,11 @@ def train(
         )
         x_train = np.concatenate([x_train, to_model_input(drawn)])
         y_train = np.concatenate([y_train, keras.utils.to_categorical(drawn_labels, NUM_CLASSES)])
+    if paper is not None and paper_copies:
+        paper_images, paper_labels = paper
+        x_train = np.concatenate([x_train, *[to_model_input(paper_images)] * paper_copies])
+        paper_y = keras.utils.to_categorical(paper_labels, NUM_CLASSES)
+        y_train = np.concatenate([y_train, *[paper_y] * paper_copies])
     with computing_in(precision):
         model = build_model()
         if start_from:
@@ -256,6 +268,21 @@ def parse_args(argv):
         help=f"varied drawings of each --unipen digit (default {DEFAULT_UNIPEN_COPIES})",
     )
     parser.add_argument(
+        "--paper",
+        type=Path,
+        metavar="DIR",
+        help="also train on scanned paper digits (<writer>/<digit>/*.png, as in "
+        "../shared/paper_digits), prepared as the read command prepares them; the held-out "
+        "writers are left out",
+    )
+    parser.add_argument(
+        "--paper-copies",
+        type=cli.whole_number(1),
+        default=DEFAULT_PAPER_COPIES,
+        metavar="N",
+        help=f"copies of each --paper digit (default {DEFAULT_PAPER_COPIES})",
+    )
+    parser.add_argument(
         "--start-from",
         type=Path,
         metavar="MODEL",
@@ -289,10 +316,10 @@ def learning_rate(text):
     return rate
 
 
-def check_memory(images, traced_copies, pen_digits, unipen_copies):
+def check_memory(images, traced_copies, pen_digits, unipen_copies, paper_images=0):
     """Refuse, before hours of drawing, copies that would not fit in the memory free now."""
     available = available_memory()
-    count = images * (1 + traced_copies) + pen_digits * unipen_copies
+    count = images * (1 + traced_copies) + pen_digits * unipen_copies + paper_images
     needed = 2 * count * NUM_PIXELS * 4  # float32 images, twice over while they are joined
     if available is not None and needed > available:
         raise InputError(
@@ -349,6 +376,11 @@ def run(argv):
     check_data(args)
     images, labels = load_train_csv(args.data / "train.csv")
     pen_digits, held_out = [], []
+    paper_digits = []
+    if args.paper:
+        paper_digits, paper_held_out = paper_split(load_paper(args.paper))
+        if args.sample:
+            paper_digits = paper_digits[:: max(1, len(paper_digits) // args.sample)]
     if args.unipen:
         from deeplearning.pen_data.unipen import load_pen_digits, split_by_writer
 
@@ -361,12 +393,30 @@ def run(argv):
     if args.sample:
         images, labels = images[: args.sample], labels[: args.sample]
         pen_digits = pen_digits[: args.sample]
-    check_memory(len(images), args.traced_copies, len(pen_digits), args.unipen_copies)
+    check_memory(
+        len(images),
+        args.traced_copies,
+        len(pen_digits),
+        args.unipen_copies,
+        len(paper_digits) * args.paper_copies,
+    )
     if args.unipen:
         writers = len({d.writer for d in pen_digits})
         print(
             f"pen digits: training on {len(pen_digits)} by {writers} writers from {args.unipen}; "
             f"{len(held_out)} by held-out writers left out"
+        )
+    paper = None
+    if paper_digits:
+        from deeplearning.reading.recognize import Recognizer
+
+        start = time.perf_counter()
+        paper = as_the_app_sees_them(paper_digits, Recognizer())
+        print(
+            f"paper digits: training on {len(paper[1])} of {len(paper_digits)} crops by "
+            f"{len({d.writer for d in paper_digits})} writers from {args.paper} (prepared in "
+            f"{time.perf_counter() - start:.0f} s); {len(paper_held_out)} by held-out writers "
+            "left out"
         )
     import keras
 
@@ -395,6 +445,8 @@ def run(argv):
         unipen_copies=args.unipen_copies,
         start_from=args.start_from,
         initial_rate=args.initial_rate,
+        paper=paper,
+        paper_copies=args.paper_copies,
     )
     info = training_info(args.data / "train.csv", len(images), history, seconds, args.batch_size)
     info.update(precision=args.precision, traced_copies=args.traced_copies, schedule=args.schedule)
@@ -406,6 +458,12 @@ def run(argv):
             pen_data=str(args.unipen),
             pen_digits=len(pen_digits),
             unipen_copies_each=args.unipen_copies,
+        )
+    if paper is not None:
+        info.update(
+            paper_data=str(args.paper),
+            paper_digits=len(paper[1]),
+            paper_copies_each=args.paper_copies,
         )
     info["command"] = "python -m deeplearning train " + " ".join(
         argv if argv is not None else sys.argv[1:]
