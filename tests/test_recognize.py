@@ -458,6 +458,21 @@ def test_too_many_marks_is_a_clear_answer(recognizer):
     assert issubclass(TooManyMarks, ValueError)
 
 
+def test_more_marks_than_16_bit_labels_hold_are_labelled_all_the_same(recognizer, strokes_of):
+    """About 90,000 one-pixel specks around a digit: past 65,535 marks the labels are 32-bit,
+    and the specks are left out as ever."""
+    clean = lay_out(strokes_of, [7], 200, 0, x=200, y=200)
+    canvas = clean.copy()
+    specks = np.ones_like(canvas, dtype=bool)
+    specks[1:-2:2, 1:-2:2] = False  # every other pixel of every other row, none at the edge
+    specks[150:450, 150:450] = True  # not over the digit
+    canvas[~specks] = 0
+    count, labels, _ = recognize.label_components(recognize.ink_mask(canvas))
+    assert count > 65_536 and labels.dtype == np.int32
+    read = recognizer.recognize(canvas)
+    assert len(read) == 1 and read[0].box == recognizer.recognize(clean)[0].box
+
+
 def test_specks_are_left_out_but_not_at_the_edge(recognizer, strokes_of):
     canvas = lay_out(strokes_of, [0], 200, 0, x=100, y=100)
     clean = recognizer.recognize(canvas)
