@@ -310,7 +310,7 @@ def _coordinate(value):
     return int(value) if value.is_integer() else round(value, 1)
 
 
-def _json_object(raw, where, last=False):
+def json_object(raw, where, last=False):
     """A line's JSON object. RecursionError: a line of thousands of nested brackets."""
     try:
         record = json.loads(raw.decode("utf-8"))
@@ -325,13 +325,13 @@ def _json_object(raw, where, last=False):
 
 
 def _checked_record(raw, where, last):
-    record = _json_object(raw, where, last)
+    record = json_object(raw, where, last)
     sample_id = record.get("id")
     if not isinstance(sample_id, str) or not _ID.fullmatch(sample_id):
         raise SampleError(f'{where}: "id" must be 12 hex digits (0-9, a-f)')
     _checked_label(record.get("label"), where)
     _checked_image(record.get("image"), where)
-    _checked_strokes(record.get("strokes"), where)
+    checked_strokes(record.get("strokes"), where)
     return record
 
 
@@ -351,7 +351,7 @@ def _checked_image(rows, where):
         raise SampleError(f'{where}: "image" must be 28 rows of 56 hex digits (0-9, a-f)')
 
 
-def _checked_strokes(strokes, where):
+def checked_strokes(strokes, where):
     message = f'{where}: "strokes" must be a non-empty list of strokes, each a list of [x, y]'
     if not isinstance(strokes, list) or not strokes:
         raise SampleError(message)
@@ -374,9 +374,9 @@ def _read_old_strokes(path):
             where = f"{path}: line {number}"
             if not line.endswith(b"\n"):
                 raise SampleError(f"{where}: the last line is cut short")
-            record = _json_object(line, where)
+            record = json_object(line, where)
             _checked_label(record.get("label"), where)
-            _checked_strokes(record.get("strokes"), where)
+            checked_strokes(record.get("strokes"), where)
             all_strokes.append(record["strokes"])
             labels.append(record["label"])
     return all_strokes, np.array(labels, np.uint8)

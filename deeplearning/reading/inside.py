@@ -26,6 +26,7 @@ import numpy as np
 from deeplearning.reading.images import IMAGE_SIZE, to_model_input
 from deeplearning.reading.path import POINTS, path_features
 from deeplearning.reading.recognize import PATH, PICTURE
+from deeplearning.reading.runtime import session
 from deeplearning.reading.strokes import digit_strokes
 
 PATCH = 6  # px of the 28x28 image blanked at a time: about two strokes' width there ...
@@ -229,7 +230,7 @@ class Activations:
         self.probabilities = graph.output[0].name
         graph.output.extend(onnx.helper.make_empty_tensor_value_info(name) for name in outputs)
         self.outputs = outputs
-        self.session = _session(model.SerializeToString())
+        self.session = session(model.SerializeToString(), threads=1)
         self.input_name = self.session.get_inputs()[0].name
 
     def predict(self, images):
@@ -245,18 +246,6 @@ class Activations:
             Block(filters, kernel, _channels_first(m[0], filters))
             for (filters, kernel), m in zip(self.shapes, maps, strict=True)
         ]
-
-
-def _session(model_bytes):
-    """An ONNX Runtime session on one thread, which sleeps when idle (as the reader's do)."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3  # errors only
-    return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
 
 
 def _channels_first(maps, filters):

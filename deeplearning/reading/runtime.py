@@ -60,24 +60,28 @@ def expected_input(shape):
     return f"float32 (N, {', '.join(str(size) for size in shape)})"
 
 
+def session(model, threads=THREADS):
+    """An ONNX Runtime session on the CPU for `model` (a path or the model's bytes), on
+    `threads` threads that sleep when idle, speaking only of errors."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
 class ExportedModel:
     """An exported model in ONNX Runtime: float32 (N, *input_shape) -> (N, 10) probabilities;
     the CNN's input is (28, 28, 1) images in [0, 1]."""
 
     def __init__(self, path, input_shape=IMAGE_SHAPE):
-        import onnxruntime
-
         self.path = Path(path)
         self.expected_input = expected_input(input_shape)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = THREADS
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3  # errors only
         try:
-            self.session = onnxruntime.InferenceSession(
-                str(self.path), options, providers=["CPUExecutionProvider"]
-            )
+            self.session = session(str(self.path))
         except Exception as error:  # ONNX Runtime raises its own types for a damaged file
             raise ModelError(
                 f"{self.path}: not a readable ONNX model ({_first_line(error)}); "

@@ -26,7 +26,7 @@ from deeplearning.core.atomic import check_outputs
 from deeplearning.datasets.mnist import DataError, load_test_set
 from deeplearning.datasets.submission import read_submission
 from deeplearning.reading.images import IMAGE_SIZE, NUM_CLASSES, to_model_input
-from deeplearning.reading.runtime import load_exported
+from deeplearning.reading.runtime import ExportedModel, load_exported
 from deeplearning.training import plots
 from deeplearning.training.model import (
     DEFAULT_MODEL_PATH,
@@ -102,9 +102,10 @@ def _as_model_input(images):
 
 
 def predict_probabilities(model, images, batch_size=PREDICT_BATCH):
-    """Class probabilities (N, 10), computed a batch at a time in inference mode."""
+    """Class probabilities (N, 10), computed a batch at a time in inference mode by a Keras
+    model, or by an ExportedModel as the app reads with it."""
     x = _as_model_input(images)
-    call = inference_function(model)
+    call = model.predict if isinstance(model, ExportedModel) else inference_function(model)
     batches = [
         np.asarray(call(x[start : start + batch_size])) for start in range(0, len(x), batch_size)
     ]
@@ -165,7 +166,7 @@ def app_reading(model_path, images, report):
         exported = load_exported(model_path)
     except ModelError as error:
         return f"as the app reads it: not measured ({error})", None
-    predictions = predict_exported(exported, images).argmax(axis=1)
+    predictions = predict_probabilities(exported, images).argmax(axis=1)
     accuracy = float(np.mean(predictions == report.labels))
     same = int(np.sum(predictions == report.predictions))
     line = (
@@ -173,12 +174,6 @@ def app_reading(model_path, images, report):
         f"the same label as above for {same} of {report.count} images"
     )
     return line, accuracy
-
-
-def predict_exported(exported, images, batch_size=PREDICT_BATCH):
-    x = _as_model_input(images)
-    batches = [exported.predict(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-    return np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
 
 
 def evaluate_model(model_path, mnist_dir):

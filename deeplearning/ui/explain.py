@@ -23,7 +23,7 @@ import pygame as pg  # noqa: E402
 from deeplearning.core import cli  # noqa: E402
 from deeplearning.core.atomic import atomic_path, check_output  # noqa: E402
 from deeplearning.core.errors import InputError  # noqa: E402
-from deeplearning.personal.samples import _checked_strokes, _json_object  # noqa: E402
+from deeplearning.personal.samples import checked_strokes, json_object  # noqa: E402
 from deeplearning.reading.inside import Inspector  # noqa: E402
 from deeplearning.reading.pen import CANVAS_SIZE, render  # noqa: E402
 from deeplearning.reading.recognize import Recognizer, TooManyMarks  # noqa: E402
@@ -85,8 +85,8 @@ def read_strokes(path):
         if not raw.strip():
             continue
         where = f"{path}: line {number}"
-        record = _json_object(raw, where, last=number == len(lines))
-        _checked_strokes(record.get("strokes"), where)
+        record = json_object(raw, where, last=number == len(lines))
+        checked_strokes(record.get("strokes"), where)
         strokes += [[(float(x), float(y)) for x, y in stroke] for stroke in record["strokes"]]
     if not strokes:
         raise InputError(f"{path}: holds no strokes")
